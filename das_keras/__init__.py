@@ -1,0 +1,28 @@
+"""das-keras: input-adaptive slice and frame subsampling for Keras 3 volume and video classifiers."""
+
+import os as _os
+
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from das_keras import layers, models  # noqa: E402
+from das_keras.layers import (  # noqa: E402
+    ADPSLayer,
+    DASLayer,
+    DPSLayer,
+    FullSequence,
+    RandomSampler,
+    UniformSampler,
+)
+from das_keras.version import __version__  # noqa: E402
+
+__all__ = [
+    "ADPSLayer",
+    "DASLayer",
+    "DPSLayer",
+    "FullSequence",
+    "RandomSampler",
+    "UniformSampler",
+    "__version__",
+    "layers",
+    "models",
+]

@@ -1,0 +1,124 @@
+"""ADPSLayer: Active Deep Probabilistic Subsampling (Van Gorp et al., ICML 2021)."""
+
+import keras
+from keras import layers, ops
+
+from das_keras.layers import functional as F
+from das_keras.layers.base_sampler import BaseSampler
+
+
+@keras.saving.register_keras_serializable(package="das_keras")
+class ADPSLayer(BaseSampler):
+    """Sequential subsampling: each chosen frame informs the choice of the next one.
+
+    Frames are chosen one at a time. A small CNN encodes the frame just chosen; an LSTM cell over
+    these encodings gives the logits of the next choice (the first logits are learned, from the
+    LSTM's zero state). Training draws each frame with Gumbel noise and a straight-through
+    estimator, masking frames already chosen; inference takes the arg-max at each step. The
+    selection adapts to the input only through the frames already sampled.
+
+    Args:
+        k: int >= 1, slices to keep, or a float in (0, 1], a fraction of T.
+        lstm_units: int >= 1, size of the LSTM state.
+        encoder_filters: tuple of ints, filters of the stride-2 conv layers of the frame encoder.
+        temperature: float > 0, softmax temperature of the relaxed (backward) sample.
+        seed: optional int seed for the Gumbel noise.
+        **kwargs: standard `keras.layers.Layer` arguments.
+
+    Returns (call):
+        The chosen slices in temporal order, (B, k, H, W, C).
+
+    Shapes:
+        inputs (B, T, H, W, C) -> (B, k, H, W, C); `select` -> indices (B, k), P (B, k, T).
+
+    Example:
+        >>> x = keras.random.uniform((2, 16, 32, 32, 1))
+        >>> ADPSLayer(k=4, seed=0)(x).shape
+        (2, 4, 32, 32, 1)
+    """
+
+    differentiable = True
+    requires_float = True
+
+    def __init__(self, k, lstm_units=64, encoder_filters=(16, 32), temperature=1.0, seed=None,
+                 **kwargs):
+        super().__init__(k=k, seed=seed, **kwargs)
+        if isinstance(lstm_units, bool) or not isinstance(lstm_units, int) or lstm_units < 1:
+            raise ValueError(f"`lstm_units` must be an int >= 1; received {lstm_units!r}.")
+        if not encoder_filters or any(not isinstance(f, int) or f < 1 for f in encoder_filters):
+            raise ValueError(
+                f"`encoder_filters` must be a non-empty sequence of ints >= 1; received "
+                f"{encoder_filters!r}."
+            )
+        if isinstance(temperature, bool) or not isinstance(temperature, int | float) or temperature <= 0:
+            raise ValueError(f"`temperature` must be a number > 0; received {temperature!r}.")
+        self.lstm_units = lstm_units
+        self.encoder_filters = tuple(encoder_filters)
+        self.temperature = float(temperature)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.encoder_layers = [
+            layers.Conv2D(f, 3, strides=2, padding="same", activation="relu", name=f"encoder_conv{i}")
+            for i, f in enumerate(self.encoder_filters)
+        ]
+        self.encoder_pool = layers.GlobalAveragePooling2D(name="encoder_pool")
+        self.lstm_cell = layers.LSTMCell(lstm_units, name="lstm_cell")
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        frame_shape = (input_shape[0], *input_shape[2:])
+        for conv in self.encoder_layers:
+            conv.build(frame_shape)
+            frame_shape = conv.compute_output_shape(frame_shape)
+        self.lstm_cell.build((input_shape[0], self.encoder_filters[-1]))
+        self.logits_head = layers.Dense(self.num_slices, name="logits_head")
+        self.logits_head.build((input_shape[0], self.lstm_units))
+
+    def _encode(self, frame):
+        for conv in self.encoder_layers:
+            frame = conv(frame)
+        return self.encoder_pool(frame)
+
+    def _steps(self, inputs, training):
+        """Runs the k sequential choices; returns (indices, P, logits) in selection order."""
+        batch = ops.shape(inputs)[0]
+        state = [ops.zeros((batch, self.lstm_units), dtype=inputs.dtype)] * 2
+        mask = ops.zeros((batch, self.num_slices), dtype=inputs.dtype)
+        rows, chosen, all_logits = [], [], []
+        for _ in range(self.num_selected):
+            logits = ops.cast(self.logits_head(state[0]), inputs.dtype)
+            all_logits.append(logits)
+            z = logits + mask
+            if training:
+                z = z + F.gumbel_noise(ops.shape(logits), self.seed_generator, dtype=inputs.dtype)
+            hard, index = F.one_hot_of_max(z)
+            if training:
+                soft = ops.softmax(z / self.temperature, axis=-1)
+                row = ops.stop_gradient(hard - soft) + soft
+                frame = ops.einsum("bt,bthwc->bhwc", row, inputs)
+            else:
+                row = hard
+                frame = F.gather_slices(inputs, index[:, None])[:, 0]
+            rows.append(row)
+            chosen.append(index)
+            mask = mask + ops.stop_gradient(hard) * -1e9
+            _, state = self.lstm_cell(self._encode(frame), state, training=training)
+        return ops.stack(chosen, axis=1), ops.stack(rows, axis=1), ops.stack(all_logits, axis=1)
+
+    def selection_logits(self, inputs, training=False):
+        """The logits of each sequential step, (B, k, T), in selection order."""
+        return self._steps(inputs, training)[2]
+
+    def _select(self, inputs, training):
+        indices, selection_matrix, _ = self._steps(inputs, training)
+        return indices, selection_matrix
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "lstm_units": self.lstm_units,
+                "encoder_filters": list(self.encoder_filters),
+                "temperature": self.temperature,
+            }
+        )
+        return config

@@ -1,0 +1,93 @@
+"""The interface shared by every sampler layer."""
+
+import keras
+from keras import ops
+
+from das_keras.layers import functional as F
+
+
+class BaseSampler(keras.layers.Layer):
+    """Base class of the samplers: keeps k of the T slices of each input.
+
+    Subclasses implement `_select(x, training)` returning `(indices, P)` in any row order; this
+    class validates inputs, sorts the selection into temporal order and applies it.
+
+    In training, learned samplers (`differentiable = True`) return `einsum(P, x)` so gradients
+    reach their selection logits through the straight-through estimator; everything else, and
+    every sampler at inference, gathers only the k chosen slices.
+
+    Args:
+        k: int >= 1, the number of slices to keep, or a float in (0, 1], a fraction of T.
+        seed: optional int, seeds the layer's `keras.random.SeedGenerator` (random layers only).
+        **kwargs: standard `keras.layers.Layer` arguments (name, dtype, ...).
+    """
+
+    differentiable = False
+    requires_float = False
+
+    def __init__(self, k, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        F.resolve_k(k, None)  # type and lower bound now; the upper bound (T) once built
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"`seed` must be an int or None; received {seed!r}.")
+        self.k = k
+        self.seed = seed
+        self.num_slices = None
+        self.num_selected = None
+
+    def build(self, input_shape):
+        self.num_slices = F.check_sequence_shape(input_shape, type(self).__name__)
+        self.num_selected = F.resolve_k(self.k, self.num_slices)
+
+    def _check_inputs(self, x):
+        F.check_sequence_shape(x.shape, type(self).__name__, require_static_t=False)
+        if x.shape[1] is not None and self.num_slices is not None and x.shape[1] != self.num_slices:
+            raise ValueError(
+                f"{type(self).__name__}: `inputs` has T={x.shape[1]} slices but the layer was "
+                f"built for T={self.num_slices}; received shape {tuple(x.shape)}."
+            )
+        if self.requires_float:
+            F.check_float_dtype(x, type(self).__name__)
+
+    def select(self, inputs, training=None):
+        """Chooses k slices of each input.
+
+        Args:
+            inputs: (B, T, H, W, C) tensor.
+            training: bool; learned samplers draw Gumbel noise in training and are deterministic
+                otherwise.
+
+        Returns:
+            (indices, P): int32 (B, k) ascending and distinct, and the sampling matrix P
+            (B, k, T) whose row j is one-hot at indices[:, j] in the forward pass.
+        """
+        if not self.built:
+            self.build(tuple(inputs.shape))
+            self.built = True
+        self._check_inputs(inputs)
+        indices, selection_matrix = self._select(inputs, training=bool(training))
+        return F.sort_selection(indices, selection_matrix)
+
+    def _select(self, inputs, training):
+        raise NotImplementedError
+
+    def call(self, inputs, training=None):
+        indices, selection_matrix = self.select(inputs, training=training)
+        if training and self.differentiable:
+            return F.apply_selection(inputs, selection_matrix)
+        return F.gather_slices(inputs, indices)
+
+    def compute_output_shape(self, input_shape):
+        num_slices = input_shape[1]
+        k = F.resolve_k(self.k, num_slices) if num_slices is not None else None
+        return (input_shape[0], k, *input_shape[2:])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"k": self.k, "seed": self.seed})
+        return config
+
+    def _fixed_selection(self, indices, inputs):
+        """(indices, P) for a selection that does not depend on learned logits."""
+        indices = ops.cast(indices, "int32")
+        return indices, F.selection_matrix_from_indices(indices, self.num_slices)

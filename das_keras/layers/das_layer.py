@@ -1,0 +1,230 @@
+"""DASLayer: Deep Attention-guided Adaptive Subsampling (arXiv 2510.12376)."""
+
+import keras
+from keras import layers, ops
+
+from das_keras.layers import functional as F
+from das_keras.layers.base_sampler import BaseSampler
+from das_keras.layers.frame_descriptors import DESCRIPTORS, FrameDescriptors
+
+TEMPERATURE_MODES = ("adaptive", "fixed")
+
+
+@keras.saving.register_keras_serializable(package="das_keras")
+class DASLayer(BaseSampler):
+    """Input-adaptive subsampling by attention over cheap frame descriptors.
+
+    The layer looks at the whole input through per-frame descriptors and chooses, for each input,
+    which k slices the backbone will see:
+
+    1. Descriptors F (B, T, d): variance, temporal-difference energy, Sobel and Laplacian edge
+       strength per frame (optionally at two scales), standardised across T; optionally
+       concatenated with a small learned per-frame encoder (`frame_encoder_units > 0`).
+    2. Base attention a_base (B, T) from a small network that sees the whole sequence: a
+       per-frame dense layer, a 1D convolution over T, and the sequence's mean context.
+    3. H heads: s_h = Softplus(MLP_h(pool(F))) (B, k); A = mean_h(a_base[:, None] * s_h[..., None])
+       gives one row of logits (B, k, T) per chosen slice.
+    4. Adaptive temperature tau = tau0 * (0.5 + sigmoid(MLP_temp(pool(F)))), one per sample
+       (or tau0 for all with `temperature="fixed"`).
+    5. Training: rows chosen one after another without replacement, each by Gumbel arg-max over
+       (A_j + G + mask) with the straight-through estimator on softmax(. / tau); the output is
+       einsum(P, x). Inference: no noise; the top-k slices of a_base, sorted, gathered.
+
+    What follows the paper: the descriptor-attention-heads-temperature pipeline (steps 1-5), the
+    Gumbel top-k without replacement and the straight-through estimator, deterministic top-k at
+    inference. Our reconstruction (not stated in the paper, each a constructor argument): the
+    exact descriptor formulas and their standardisation, the architecture of the attention
+    network (per-frame dense + 1D conv + mean context, `hidden_units`, `conv_kernel_size`), that
+    a_base is an unnormalised logit (a softmax would leave it too flat against unit Gumbel noise),
+    mean-and-max pooling of F as input of the head and temperature MLPs, the 0.5 + sigmoid range
+    of the temperature, and the optional learned frame encoder (the paper's "future work").
+    Because s_h > 0, every row of A orders the slices as a_base does, so inference top-k over
+    a_base equals the noise-free row-by-row selection.
+
+    Args:
+        k: int >= 1, slices to keep, or a float in (0, 1], a fraction of T.
+        heads: int >= 1, number of scaling heads H.
+        tau0: float > 0, base temperature.
+        hidden_units: int >= 1, width of the attention, head and temperature networks.
+        descriptors: names from `das_keras.layers.frame_descriptors.DESCRIPTORS`.
+        descriptor_scales: 1 or 2.
+        conv_kernel_size: odd int >= 1, the 1D convolution's window over T.
+        temperature: "adaptive" (learned per sample) or "fixed" (tau0).
+        frame_encoder_units: int >= 0; > 0 adds a learned per-frame encoder of that width.
+        seed: optional int seed for the Gumbel noise.
+        **kwargs: standard `keras.layers.Layer` arguments.
+
+    Returns (call):
+        The chosen slices in temporal order, (B, k, H, W, C).
+
+    Shapes:
+        inputs (B, T, H, W, C) -> (B, k, H, W, C); `select` -> indices (B, k), P (B, k, T);
+        `attention` -> (B, T); `selection_logits` -> (B, k, T); `temperatures` -> (B, 1).
+
+    Example:
+        >>> inputs = keras.Input((28, 28, 28, 1))
+        >>> x = DASLayer(k=14)(inputs)
+        >>> x.shape
+        (None, 14, 28, 28, 1)
+    """
+
+    differentiable = True
+    requires_float = True
+
+    def __init__(
+        self,
+        k,
+        heads=4,
+        tau0=1.0,
+        hidden_units=32,
+        descriptors=DESCRIPTORS,
+        descriptor_scales=1,
+        conv_kernel_size=5,
+        temperature="adaptive",
+        frame_encoder_units=0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(k=k, seed=seed, **kwargs)
+        _check_positive_int(heads, "heads")
+        _check_positive_int(hidden_units, "hidden_units")
+        _check_positive_int(conv_kernel_size, "conv_kernel_size")
+        if conv_kernel_size % 2 == 0:
+            raise ValueError(f"`conv_kernel_size` must be odd; received {conv_kernel_size}.")
+        if isinstance(tau0, bool) or not isinstance(tau0, int | float) or tau0 <= 0:
+            raise ValueError(f"`tau0` must be a number > 0; received tau0={tau0!r}.")
+        if temperature not in TEMPERATURE_MODES:
+            raise ValueError(
+                f"`temperature` must be one of {TEMPERATURE_MODES}; received {temperature!r}."
+            )
+        if isinstance(frame_encoder_units, bool) or not isinstance(frame_encoder_units, int) or (
+            frame_encoder_units < 0
+        ):
+            raise ValueError(
+                f"`frame_encoder_units` must be an int >= 0; received {frame_encoder_units!r}."
+            )
+        self.heads = heads
+        self.tau0 = float(tau0)
+        self.hidden_units = hidden_units
+        self.descriptors = tuple(descriptors)
+        self.descriptor_scales = descriptor_scales
+        self.conv_kernel_size = conv_kernel_size
+        self.temperature = temperature
+        self.frame_encoder_units = frame_encoder_units
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.descriptor_layer = FrameDescriptors(descriptors, descriptor_scales, name="descriptors")
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.descriptor_layer.build(input_shape)
+        d = self.descriptor_layer.num_features
+        if self.frame_encoder_units:
+            self.frame_encoder = layers.Dense(
+                self.frame_encoder_units, activation="relu", name="frame_encoder"
+            )
+            self.frame_encoder.build((None, 64))
+            d += self.frame_encoder_units
+        h = self.hidden_units
+        self.frame_dense = _built(layers.Dense(h, activation="relu", name="frame_dense"), (None, None, d))
+        self.temporal_conv = _built(
+            layers.Conv1D(h, self.conv_kernel_size, padding="same", activation="relu", name="temporal_conv"),
+            (None, None, h),
+        )
+        self.attention_out = _built(layers.Dense(1, name="attention_out"), (None, None, 2 * h))
+        self.head_hidden = [
+            _built(layers.Dense(h, activation="relu", name=f"head{i}_hidden"), (None, 2 * d))
+            for i in range(self.heads)
+        ]
+        self.head_out = [
+            _built(layers.Dense(self.num_selected, name=f"head{i}_out"), (None, h))
+            for i in range(self.heads)
+        ]
+        if self.temperature == "adaptive":
+            self.temp_hidden = _built(layers.Dense(h, activation="relu", name="temp_hidden"), (None, 2 * d))
+            self.temp_out = _built(layers.Dense(1, name="temp_out"), (None, h))
+
+    def _features(self, inputs):
+        features = self.descriptor_layer(inputs)
+        if self.frame_encoder_units:
+            frames = ops.reshape(ops.cast(inputs, "float32"), (-1, *inputs.shape[2:]))
+            frames = ops.image.resize(ops.mean(frames, axis=-1, keepdims=True), (8, 8))
+            encoded = self.frame_encoder(ops.reshape(frames, (-1, 64)))
+            encoded = ops.reshape(encoded, (-1, self.num_slices, self.frame_encoder_units))
+            features = ops.concatenate([features, encoded], axis=-1)
+        return features
+
+    def _attention_from_features(self, features):
+        hidden = self.temporal_conv(self.frame_dense(features))
+        context = ops.broadcast_to(ops.mean(hidden, axis=1, keepdims=True), ops.shape(hidden))
+        return ops.squeeze(self.attention_out(ops.concatenate([hidden, context], -1)), -1)
+
+    def _logits_and_temperature(self, inputs):
+        features = self._features(inputs)
+        a_base = self._attention_from_features(features)
+        pooled = ops.concatenate([ops.mean(features, axis=1), ops.max(features, axis=1)], -1)
+        scales = [
+            ops.softplus(out(hidden(pooled))) for hidden, out in zip(self.head_hidden, self.head_out)
+        ]
+        scale = ops.mean(ops.stack(scales, axis=0), axis=0)  # (B, k); mean_h(a * s_h) = a * mean_h s_h
+        logits = a_base[:, None, :] * scale[:, :, None]
+        if self.temperature == "adaptive":
+            tau = self.tau0 * (0.5 + ops.sigmoid(self.temp_out(self.temp_hidden(pooled))))
+        else:
+            tau = ops.full((ops.shape(inputs)[0], 1), self.tau0)
+        return a_base, logits, tau
+
+    def attention(self, inputs):
+        """Base attention a_base over the slices, (B, T) unnormalised logits."""
+        self._ensure_built(inputs)
+        return self._attention_from_features(self._features(inputs))
+
+    def selection_logits(self, inputs):
+        """Per-row selection logits A, (B, k, T)."""
+        self._ensure_built(inputs)
+        return self._logits_and_temperature(inputs)[1]
+
+    def temperatures(self, inputs):
+        """Per-sample temperature tau, (B, 1)."""
+        self._ensure_built(inputs)
+        return self._logits_and_temperature(inputs)[2]
+
+    def _ensure_built(self, inputs):
+        if not self.built:
+            self.build(tuple(inputs.shape))
+            self.built = True
+        self._check_inputs(inputs)
+
+    def _select(self, inputs, training):
+        if training:
+            _, logits, tau = self._logits_and_temperature(inputs)
+            logits = ops.cast(logits, inputs.dtype)
+            return F.gumbel_top_k(logits, self.num_selected, ops.cast(tau, inputs.dtype), self.seed_generator)
+        a_base = self._attention_from_features(self._features(inputs))
+        _, indices = ops.top_k(a_base, k=self.num_selected)
+        return self._fixed_selection(indices, inputs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "heads": self.heads,
+                "tau0": self.tau0,
+                "hidden_units": self.hidden_units,
+                "descriptors": list(self.descriptors),
+                "descriptor_scales": self.descriptor_scales,
+                "conv_kernel_size": self.conv_kernel_size,
+                "temperature": self.temperature,
+                "frame_encoder_units": self.frame_encoder_units,
+            }
+        )
+        return config
+
+
+def _check_positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be an int >= 1; received {name}={value!r}.")
+
+
+def _built(layer, input_shape):
+    layer.build(input_shape)
+    return layer

@@ -1,0 +1,218 @@
+"""Functional twins of the sampler layers: the selection maths, with no weights.
+
+Every function here uses `keras.ops` only, so it runs on any Keras backend and exports to ONNX.
+Shapes use B = batch, T = slices or frames in the input, k = slices kept.
+"""
+
+import keras
+from keras import ops
+
+# Added to the logits of already-chosen slices so that a later row cannot pick them again. A large
+# finite number instead of -inf keeps softmax gradients finite.
+_MASK_VALUE = -1e9
+
+
+def resolve_k(k, num_slices, name="k"):
+    """Turns `k` (a count, or a fraction of T) into a number of slices, checking its range.
+
+    Args:
+        k: int >= 1 (number of slices to keep) or float in (0, 1] (fraction of T, rounded, at least
+            one slice).
+        num_slices: int, T, the number of slices in the input.
+        name: the argument name to use in error messages.
+
+    Returns:
+        int, the number of slices to keep, 1 <= k <= T.
+
+    Example:
+        >>> resolve_k(0.5, 28), resolve_k(7, 28)
+        (14, 7)
+    """
+    if isinstance(k, bool) or not isinstance(k, int | float):
+        raise ValueError(f"`{name}` must be an int >= 1 or a float in (0, 1]; received {k!r}.")
+    if isinstance(k, float):
+        if not 0.0 < k <= 1.0:
+            raise ValueError(
+                f"`{name}` as a fraction of T must be in (0, 1]; received {name}={k!r}."
+            )
+        if num_slices is None:
+            return k
+        k = max(1, int(round(k * num_slices)))
+    if k < 1:
+        raise ValueError(f"`{name}` must be >= 1; received {name}={k}.")
+    if num_slices is not None and k > num_slices:
+        raise ValueError(
+            f"`{name}` must be <= T, the number of slices in the input; received {name}={k} "
+            f"with T={num_slices}."
+        )
+    return k
+
+
+def check_sequence_shape(shape, layer_name, require_static_t=True):
+    """Checks that `shape` is (B, T, H, W, C) and returns T.
+
+    Args:
+        shape: a shape tuple (entries may be None).
+        layer_name: used in the error message.
+        require_static_t: raise if T is unknown (None).
+
+    Returns:
+        int, T.
+    """
+    shape = tuple(shape)
+    if len(shape) != 5:
+        raise ValueError(
+            f"{layer_name}: `inputs` must have rank 5, (batch, T, height, width, channels); "
+            f"received shape {shape} (rank {len(shape)}). For a single volume add a batch axis; for "
+            "grayscale add a channel axis of size 1."
+        )
+    if require_static_t and shape[1] is None:
+        raise ValueError(
+            f"{layer_name}: the number of slices T (axis 1 of `inputs`) must be known when the "
+            f"layer is built; received shape {shape}. Give the model a fixed T, e.g. "
+            "keras.Input((28, 28, 28, 1))."
+        )
+    return shape[1]
+
+
+def check_float_dtype(x, layer_name):
+    """Raises a ValueError unless `x` has a floating dtype."""
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    if "float" not in dtype:
+        raise ValueError(
+            f"{layer_name}: `inputs` must be a float tensor (the selection is differentiable); "
+            f"received dtype {dtype}. Cast first, e.g. x = ops.cast(x, 'float32') / 255."
+        )
+
+
+def gumbel_noise(shape, seed, dtype="float32"):
+    """Standard Gumbel noise, -log(-log(U)), drawn from `keras.random.uniform`.
+
+    Args:
+        shape: shape of the noise tensor.
+        seed: a `keras.random.SeedGenerator` (or int) that the caller owns.
+        dtype: float dtype.
+
+    Returns:
+        A tensor of `shape` with i.i.d. Gumbel(0, 1) entries.
+    """
+    uniform = keras.random.uniform(shape, minval=1e-6, maxval=1.0 - 1e-6, dtype=dtype, seed=seed)
+    return -ops.log(-ops.log(uniform))
+
+
+def one_hot_of_max(z):
+    """One-hot of the arg-max along the last axis, and that arg-max.
+
+    Built on `ops.top_k`, not `ops.argmax`: argmax on floats exports to ONNX as an op that ONNX
+    Runtime cannot load (Bitcast).
+
+    Returns:
+        (one_hot, index): one_hot has z's shape and dtype, index is int32 of shape z.shape[:-1].
+    """
+    _, index = ops.top_k(z, k=1)
+    index = ops.squeeze(index, axis=-1)
+    return ops.one_hot(index, ops.shape(z)[-1], dtype=z.dtype), ops.cast(index, "int32")
+
+
+def gumbel_top_k(logits, k, temperature=1.0, seed=None, noise=True):
+    """Chooses k distinct slices row by row, with a straight-through estimator.
+
+    Row j adds fresh Gumbel noise (if `noise`) to its logits, masks the slices chosen by rows
+    0..j-1, takes the hard arg-max in the forward pass, and passes the gradient of
+    softmax((logits + G + mask) / temperature) in the backward pass:
+    P_j = stop_gradient(hard_j - soft_j) + soft_j.
+
+    Args:
+        logits: (B, T) shared by all rows, or (B, k, T) one row of logits per chosen slice.
+        k: int, number of slices to choose (static).
+        temperature: scalar or (B, 1) tensor, > 0.
+        seed: a `keras.random.SeedGenerator`; required when `noise` is True.
+        noise: add Gumbel noise (training) or not (deterministic inference).
+
+    Returns:
+        (indices, P) in selection order (not sorted): int32 (B, k) and float (B, k, T).
+
+    Shapes:
+        logits (B, T) or (B, k, T) -> indices (B, k), P (B, k, T).
+
+    Example:
+        >>> idx, P = gumbel_top_k(ops.zeros((2, 10)), 3, seed=keras.random.SeedGenerator(0))
+        >>> tuple(P.shape)
+        (2, 3, 10)
+    """
+    shared_rows = len(logits.shape) == 2
+    temperature = ops.convert_to_tensor(temperature, dtype=logits.dtype)
+    mask = ops.zeros_like(logits if shared_rows else logits[:, 0, :])
+    rows, chosen = [], []
+    for j in range(k):
+        row_logits = logits if shared_rows else logits[:, j, :]
+        z = row_logits + mask
+        if noise:
+            z = z + gumbel_noise(ops.shape(row_logits), seed, dtype=logits.dtype)
+        hard, index = one_hot_of_max(z)
+        soft = ops.softmax(z / temperature, axis=-1)
+        rows.append(ops.stop_gradient(hard - soft) + soft)
+        chosen.append(index)
+        mask = mask + ops.stop_gradient(hard) * _MASK_VALUE
+    return ops.stack(chosen, axis=1), ops.stack(rows, axis=1)
+
+
+def sort_selection(indices, selection_matrix):
+    """Puts the chosen slices in temporal (ascending) order.
+
+    Args:
+        indices: int (B, k), chosen slice indices in any order.
+        selection_matrix: (B, k, T), row j selects slice indices[:, j].
+
+    Returns:
+        (indices, P) with indices ascending along axis 1 and P's rows permuted to match.
+    """
+    order = ops.argsort(indices, axis=1)
+    indices = ops.take_along_axis(indices, order, axis=1)
+    selection_matrix = ops.take_along_axis(selection_matrix, order[:, :, None], axis=1)
+    return indices, selection_matrix
+
+
+def gather_slices(x, indices):
+    """Takes slices `indices` of each sample: the cheap inference path (only k slices are read).
+
+    Args:
+        x: (B, T, H, W, C).
+        indices: int (B, k).
+
+    Returns:
+        (B, k, H, W, C).
+    """
+    return ops.take_along_axis(x, ops.cast(indices, "int32")[:, :, None, None, None], axis=1)
+
+
+def apply_selection(x, selection_matrix):
+    """Selected slices as P @ x, the differentiable training path.
+
+    Args:
+        x: (B, T, H, W, C), float.
+        selection_matrix: (B, k, T).
+
+    Returns:
+        (B, k, H, W, C).
+    """
+    return ops.einsum("bkt,bthwc->bkhwc", ops.cast(selection_matrix, x.dtype), x)
+
+
+def selection_matrix_from_indices(indices, num_slices, dtype="float32"):
+    """One-hot sampling matrix P (B, k, T) for fixed indices (B, k)."""
+    return ops.one_hot(ops.cast(indices, "int32"), num_slices, dtype=dtype)
+
+
+def uniform_indices(num_slices, k):
+    """k evenly spaced slice indices: the centres of k equal bins over [0, T).
+
+    Returns:
+        A Python list of k ascending distinct ints.
+
+    Example:
+        >>> uniform_indices(28, 4)
+        [3, 10, 17, 24]
+    """
+    resolve_k(k, num_slices)
+    return [int((2 * i + 1) * num_slices // (2 * k)) for i in range(k)]
