@@ -4,7 +4,7 @@ import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from das_keras import layers, models  # noqa: E402
+from das_keras import data, layers, models  # noqa: E402
 from das_keras.layers import (  # noqa: E402
     ADPSLayer,
     DASLayer,
@@ -23,6 +23,7 @@ __all__ = [
     "RandomSampler",
     "UniformSampler",
     "__version__",
+    "data",
     "layers",
     "models",
 ]
