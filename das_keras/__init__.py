@@ -1,4 +1,4 @@
-"""das-keras: input-adaptive slice and frame subsampling for Keras 3 volume and video classifiers."""
+"""das-keras: input-adaptive slice and frame subsampling for Keras 3 classifiers."""
 
 import os as _os
 

@@ -9,8 +9,9 @@ import numpy as np
 DEMO_SAMPLERS = ("das", "dps", "uniform")
 
 
-def run_demo(output_dir="das_demo", epochs=12, k=8, num_slices=32, size=32, seed=0, verbose=1,
-             num_train=768):
+def run_demo(
+    output_dir="das_demo", epochs=12, k=8, num_slices=32, size=32, seed=0, verbose=1, num_train=768
+):
     """Trains DAS, DPS and Uniform at the same k on the synthetic set and compares them.
 
     Each model: the sampler, a small per-slice CNN, mean over slices; Adam 1e-3, batch 32; the
@@ -53,15 +54,21 @@ def run_demo(output_dir="das_demo", epochs=12, k=8, num_slices=32, size=32, seed
         results[sampler] = {
             **classification_metrics(data["test"]["y"], probabilities),
             "hit_rate": hit_rate(indices, data["test"]["depth"], 2),
-            "sampler_ms_per_volume": sampler_time_ms(model.get_layer("sampler"), data["test"]["x"][:64]),
+            "sampler_ms_per_volume": sampler_time_ms(
+                model.get_layer("sampler"), data["test"]["x"][:64]
+            ),
             "train_seconds": time.perf_counter() - start,
         }
         selections[sampler] = indices
         if verbose:
             print(f"{sampler}: trained in {results[sampler]['train_seconds']:.0f} s", flush=True)
     with open(os.path.join(output_dir, "results.json"), "w") as f:
-        json.dump({"k": k, "num_slices": num_slices, "epochs": epochs, "results": results}, f, indent=2)
-    plot_selections(data["test"], selections, num_slices, os.path.join(output_dir, "selections.png"))
+        json.dump(
+            {"k": k, "num_slices": num_slices, "epochs": epochs, "results": results}, f, indent=2
+        )
+    plot_selections(
+        data["test"], selections, num_slices, os.path.join(output_dir, "selections.png")
+    )
     if verbose:
         print(format_table(results, k, num_slices))
         print(f"Wrote {output_dir}/results.json and {output_dir}/selections.png")
@@ -76,14 +83,24 @@ def train_demo_model(sampler, data, k, epochs, seed):
 
     shape = data["train"]["x"].shape[1:]
     model = build_classifier(
-        shape, 2, sampler=sampler, k=k, backbone=small_cnn(shape[1:], filters=(16, 32, 64)),
-        aggregation="mean", sampler_kwargs=None if sampler == "uniform" else {"seed": seed},
+        shape,
+        2,
+        sampler=sampler,
+        k=k,
+        backbone=small_cnn(shape[1:], filters=(16, 32, 64)),
+        aggregation="mean",
+        sampler_kwargs=None if sampler == "uniform" else {"seed": seed},
     )
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     best = keras.callbacks.EarlyStopping("val_loss", patience=epochs, restore_best_weights=True)
     model.fit(
-        data["train"]["x"], data["train"]["y"], batch_size=32, epochs=epochs, verbose=0,
-        validation_data=(data["val"]["x"], data["val"]["y"]), callbacks=[best],
+        data["train"]["x"],
+        data["train"]["y"],
+        batch_size=32,
+        epochs=epochs,
+        verbose=0,
+        validation_data=(data["val"]["x"], data["val"]["y"]),
+        callbacks=[best],
     )
     return model
 
@@ -141,14 +158,21 @@ def plot_selections(test, selections, num_slices, path, num_examples=4):
     import matplotlib.pyplot as plt
 
     names = list(selections)
-    fig, axes = plt.subplots(num_examples, 1, figsize=(10, 1.1 + 0.45 * (len(names) + 1) * num_examples))
+    fig, axes = plt.subplots(
+        num_examples, 1, figsize=(10, 1.1 + 0.45 * (len(names) + 1) * num_examples)
+    )
     for row, ax in enumerate(np.atleast_1d(axes)):
         grid = np.zeros((len(names) + 1, num_slices))
         grid[0, test["depth"][row] : test["depth"][row] + 2] = 1
         for j, name in enumerate(names):
             grid[j + 1, selections[name][row]] = 2
-        ax.imshow(grid, cmap=matplotlib.colors.ListedColormap(["#f2f2f2", "#d62728", "#1f77b4"]),
-                  vmin=0, vmax=2, aspect="auto")
+        ax.imshow(
+            grid,
+            cmap=matplotlib.colors.ListedColormap(["#f2f2f2", "#d62728", "#1f77b4"]),
+            vmin=0,
+            vmax=2,
+            aspect="auto",
+        )
         ax.set_yticks(range(len(names) + 1), ["informative", *names])
         ax.set_xticks(range(0, num_slices, 4))
         ax.set_title(f"test input {row} (label {test['y'][row]})", fontsize=9)

@@ -6,8 +6,9 @@ SPLIT_OFFSETS = {"train": 0, "val": 1, "test": 2}
 CLASS_NAMES = ("square", "cross")
 
 
-def synthetic_arrays(num_samples=512, num_slices=32, size=32, structure_slices=2, noise=0.15,
-                     seed=0):
+def synthetic_arrays(
+    num_samples=512, num_slices=32, size=32, structure_slices=2, noise=0.15, seed=0
+):
     """Generates volumes as NumPy arrays, with the depth of the informative slices.
 
     Each volume is a smooth random background plus Gaussian noise in every slice. In
@@ -51,14 +52,25 @@ def synthetic_arrays(num_samples=512, num_slices=32, size=32, structure_slices=2
     for i in range(num_samples):
         top, left = rng.integers(2, size - side - 2, 2)
         shape = _object_mask(labels[i], side)
-        region = volumes[i, depths[i] : depths[i] + structure_slices, top : top + side, left : left + side]
+        region = volumes[
+            i, depths[i] : depths[i] + structure_slices, top : top + side, left : left + side
+        ]
         region += 0.6 * shape
     np.clip(volumes, 0.0, 1.0, out=volumes)
     return {"x": volumes[..., None], "y": labels, "depth": depths}
 
 
-def synthetic(split="train", num_samples=None, num_slices=32, size=32, structure_slices=2,
-              noise=0.15, seed=0, batch_size=None, shuffle=None):
+def synthetic(
+    split="train",
+    num_samples=None,
+    num_slices=32,
+    size=32,
+    structure_slices=2,
+    noise=0.15,
+    seed=0,
+    batch_size=None,
+    shuffle=None,
+):
     """The synthetic task as a `tf.data.Dataset` of (volume, label).
 
     Args:

@@ -40,8 +40,9 @@ class ADPSLayer(BaseSampler):
     differentiable = True
     requires_float = True
 
-    def __init__(self, k, lstm_units=64, encoder_filters=(16, 32), temperature=1.0, seed=None,
-                 **kwargs):
+    def __init__(
+        self, k, lstm_units=64, encoder_filters=(16, 32), temperature=1.0, seed=None, **kwargs
+    ):
         super().__init__(k=k, seed=seed, **kwargs)
         if isinstance(lstm_units, bool) or not isinstance(lstm_units, int) or lstm_units < 1:
             raise ValueError(f"`lstm_units` must be an int >= 1; received {lstm_units!r}.")
@@ -50,14 +51,20 @@ class ADPSLayer(BaseSampler):
                 f"`encoder_filters` must be a non-empty sequence of ints >= 1; received "
                 f"{encoder_filters!r}."
             )
-        if isinstance(temperature, bool) or not isinstance(temperature, int | float) or temperature <= 0:
+        if (
+            isinstance(temperature, bool)
+            or not isinstance(temperature, int | float)
+            or temperature <= 0
+        ):
             raise ValueError(f"`temperature` must be a number > 0; received {temperature!r}.")
         self.lstm_units = lstm_units
         self.encoder_filters = tuple(encoder_filters)
         self.temperature = float(temperature)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.encoder_layers = [
-            layers.Conv2D(f, 3, strides=2, padding="same", activation="relu", name=f"encoder_conv{i}")
+            layers.Conv2D(
+                f, 3, strides=2, padding="same", activation="relu", name=f"encoder_conv{i}"
+            )
             for i, f in enumerate(self.encoder_filters)
         ]
         self.encoder_pool = layers.GlobalAveragePooling2D(name="encoder_pool")

@@ -97,8 +97,10 @@ class DASLayer(BaseSampler):
             raise ValueError(
                 f"`temperature` must be one of {TEMPERATURE_MODES}; received {temperature!r}."
             )
-        if isinstance(frame_encoder_units, bool) or not isinstance(frame_encoder_units, int) or (
-            frame_encoder_units < 0
+        if (
+            isinstance(frame_encoder_units, bool)
+            or not isinstance(frame_encoder_units, int)
+            or (frame_encoder_units < 0)
         ):
             raise ValueError(
                 f"`frame_encoder_units` must be an int >= 0; received {frame_encoder_units!r}."
@@ -125,9 +127,13 @@ class DASLayer(BaseSampler):
             self.frame_encoder.build((None, 64))
             d += self.frame_encoder_units
         h = self.hidden_units
-        self.frame_dense = _built(layers.Dense(h, activation="relu", name="frame_dense"), (None, None, d))
+        self.frame_dense = _built(
+            layers.Dense(h, activation="relu", name="frame_dense"), (None, None, d)
+        )
         self.temporal_conv = _built(
-            layers.Conv1D(h, self.conv_kernel_size, padding="same", activation="relu", name="temporal_conv"),
+            layers.Conv1D(
+                h, self.conv_kernel_size, padding="same", activation="relu", name="temporal_conv"
+            ),
             (None, None, h),
         )
         self.attention_out = _built(layers.Dense(1, name="attention_out"), (None, None, 2 * h))
@@ -140,7 +146,9 @@ class DASLayer(BaseSampler):
             for i in range(self.heads)
         ]
         if self.temperature == "adaptive":
-            self.temp_hidden = _built(layers.Dense(h, activation="relu", name="temp_hidden"), (None, 2 * d))
+            self.temp_hidden = _built(
+                layers.Dense(h, activation="relu", name="temp_hidden"), (None, 2 * d)
+            )
             self.temp_out = _built(layers.Dense(1, name="temp_out"), (None, h))
 
     def _features(self, inputs):
@@ -163,9 +171,12 @@ class DASLayer(BaseSampler):
         a_base = self._attention_from_features(features)
         pooled = ops.concatenate([ops.mean(features, axis=1), ops.max(features, axis=1)], -1)
         scales = [
-            ops.softplus(out(hidden(pooled))) for hidden, out in zip(self.head_hidden, self.head_out)
+            ops.softplus(out(hidden(pooled)))
+            for hidden, out in zip(self.head_hidden, self.head_out)
         ]
-        scale = ops.mean(ops.stack(scales, axis=0), axis=0)  # (B, k); mean_h(a * s_h) = a * mean_h s_h
+        scale = ops.mean(
+            ops.stack(scales, axis=0), axis=0
+        )  # (B, k); mean_h(a * s_h) = a * mean_h s_h
         logits = a_base[:, None, :] * scale[:, :, None]
         if self.temperature == "adaptive":
             tau = self.tau0 * (0.5 + ops.sigmoid(self.temp_out(self.temp_hidden(pooled))))
@@ -198,7 +209,9 @@ class DASLayer(BaseSampler):
         if training:
             _, logits, tau = self._logits_and_temperature(inputs)
             logits = ops.cast(logits, inputs.dtype)
-            return F.gumbel_top_k(logits, self.num_selected, ops.cast(tau, inputs.dtype), self.seed_generator)
+            return F.gumbel_top_k(
+                logits, self.num_selected, ops.cast(tau, inputs.dtype), self.seed_generator
+            )
         a_base = self._attention_from_features(self._features(inputs))
         _, indices = ops.top_k(a_base, k=self.num_selected)
         return self._fixed_selection(indices, inputs)

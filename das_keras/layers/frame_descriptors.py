@@ -144,6 +144,10 @@ class FrameDescriptors(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {"descriptors": list(self.descriptors), "scales": self.scales, "normalize": self.normalize}
+            {
+                "descriptors": list(self.descriptors),
+                "scales": self.scales,
+                "normalize": self.normalize,
+            }
         )
         return config

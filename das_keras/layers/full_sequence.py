@@ -30,7 +30,9 @@ class FullSequence(BaseSampler):
 
     def _select(self, inputs, training):
         batch = ops.shape(inputs)[0]
-        indices = ops.broadcast_to(ops.arange(self.num_slices, dtype="int32")[None], (batch, self.num_slices))
+        indices = ops.broadcast_to(
+            ops.arange(self.num_slices, dtype="int32")[None], (batch, self.num_slices)
+        )
         return self._fixed_selection(indices, inputs)
 
     def call(self, inputs, training=None):

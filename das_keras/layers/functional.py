@@ -63,7 +63,8 @@ def check_sequence_shape(shape, layer_name, require_static_t=True):
     if len(shape) != 5:
         raise ValueError(
             f"{layer_name}: `inputs` must have rank 5, (batch, T, height, width, channels); "
-            f"received shape {shape} (rank {len(shape)}). For a single volume add a batch axis; for "
+            f"received shape {shape} (rank {len(shape)}). For a single volume add a batch axis; "
+            "for "
             "grayscale add a channel axis of size 1."
         )
     if require_static_t and shape[1] is None:

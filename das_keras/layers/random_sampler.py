@@ -35,6 +35,8 @@ class RandomSampler(BaseSampler):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def _select(self, inputs, training):
-        keys = keras.random.uniform((ops.shape(inputs)[0], self.num_slices), seed=self.seed_generator)
+        keys = keras.random.uniform(
+            (ops.shape(inputs)[0], self.num_slices), seed=self.seed_generator
+        )
         _, indices = ops.top_k(keys, k=self.num_selected)
         return self._fixed_selection(indices, inputs)

@@ -57,6 +57,8 @@ def aggregate(embeddings, method, name="aggregate"):
         width = embeddings.shape[-1]
         x = embeddings
         for i in range(2):
-            x = layers.Conv1D(width, 3, padding="same", activation="relu", name=f"{name}_conv{i}")(x)
+            x = layers.Conv1D(width, 3, padding="same", activation="relu", name=f"{name}_conv{i}")(
+                x
+            )
         return layers.GlobalAveragePooling1D(name=f"{name}_conv_mean")(x)
     raise ValueError(f"`aggregation` must be one of {AGGREGATIONS}; received {method!r}.")

@@ -34,8 +34,9 @@ def small_cnn(input_shape, filters=(32, 64, 128), bn_momentum=0.9, name="small_c
     return keras.Model(inputs, x, name=name)
 
 
-def mobilenetv3small(input_shape, weights=None, minimalistic=True, bn_momentum=0.9,
-                     name="mobilenetv3small"):
+def mobilenetv3small(
+    input_shape, weights=None, minimalistic=True, bn_momentum=0.9, name="mobilenetv3small"
+):
     """MobileNetV3-Small from `keras.applications`, the paper's per-slice backbone.
 
     The input is expected in [0, 1] (no ImageNet preprocessing layer). Grayscale slices are
@@ -59,7 +60,8 @@ def mobilenetv3small(input_shape, weights=None, minimalistic=True, bn_momentum=0
     height, width, channels = input_shape
     if height < 32 or width < 32:
         raise ValueError(
-            f"MobileNetV3-Small needs slices of at least 32x32; received input_shape={input_shape}. "
+            "MobileNetV3-Small needs slices of at least 32x32; received "
+            f"input_shape={input_shape}. "
             "Pass image_size=(32, 32) to build_classifier to resize them."
         )
     inputs = keras.Input(input_shape)

@@ -60,7 +60,9 @@ def build_classifier(
     """
     input_shape = _check_input_shape(input_shape)
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"`num_classes` must be an int >= 2; received num_classes={num_classes!r}.")
+        raise ValueError(
+            f"`num_classes` must be an int >= 2; received num_classes={num_classes!r}."
+        )
     num_slices, height, width, channels = input_shape
     sampler_layer = _make_sampler(sampler, k, sampler_kwargs)
     if image_size is None and backbone == "mobilenetv3small" and min(height, width) < 32:
@@ -87,8 +89,9 @@ def build_classifier(
     return keras.Model(inputs, outputs, name=name or f"{sampler_name}_{backbone_name}")
 
 
-def build_volume_cnn(input_shape, num_classes, filters=(16, 32, 64), dropout=0.2, bn_momentum=0.9,
-                     name="volume_cnn"):
+def build_volume_cnn(
+    input_shape, num_classes, filters=(16, 32, 64), dropout=0.2, bn_momentum=0.9, name="volume_cnn"
+):
     """A small 3D CNN on the whole volume: the full-input reference the samplers are compared to.
 
     Args:
@@ -111,7 +114,9 @@ def build_volume_cnn(input_shape, num_classes, filters=(16, 32, 64), dropout=0.2
     """
     input_shape = _check_input_shape(input_shape)
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"`num_classes` must be an int >= 2; received num_classes={num_classes!r}.")
+        raise ValueError(
+            f"`num_classes` must be an int >= 2; received num_classes={num_classes!r}."
+        )
     inputs = keras.Input(input_shape, name="volume")
     x = inputs
     for i, f in enumerate(filters):

@@ -22,7 +22,11 @@ class FoldSlices(keras.layers.Layer):
         return ops.reshape(inputs, (-1, *inputs.shape[2:]))
 
     def compute_output_shape(self, input_shape):
-        batch = None if input_shape[0] is None or input_shape[1] is None else input_shape[0] * input_shape[1]
+        batch = (
+            None
+            if input_shape[0] is None or input_shape[1] is None
+            else input_shape[0] * input_shape[1]
+        )
         return (batch, *input_shape[2:])
 
 

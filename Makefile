@@ -1,0 +1,31 @@
+# Fresh machine: `make demo` or `make test` (each creates .venv first if needed).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint clean
+
+$(STAMP): requirements-lock.txt setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-lock.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/das-keras demo --output das_demo
+
+test: $(STAMP)
+	$(BIN)/ruff check das_keras tests
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/pytest -p no:cacheprovider -q --durations=10 tests
+
+lint: $(STAMP)
+	$(BIN)/ruff format das_keras tests
+	$(BIN)/ruff check --fix das_keras tests
+
+clean:
+	rm -rf $(VENV) das_demo
