@@ -1,5 +1,55 @@
-"""Data sources as `tf.data.Dataset`s of (volume or clip (T, H, W, C), label)."""
+"""Data sources as `tf.data.Dataset`s of (volume or clip (T, H, W, C), label).
 
+Note: `medmnist3d`, `video_folder`, `busv` and `synthetic` name both a function (exported here)
+and its module; use `importlib.import_module("das_keras.data.medmnist3d")` for the module.
+"""
+
+from das_keras.data.busv import BUSV_CLASSES, busv, busv_videos
+from das_keras.data.medmnist3d import (
+    ChecksumError,
+    class_weights,
+    load_medmnist3d_arrays,
+    medmnist3d,
+    medmnist3d_info,
+    medmnist3d_path,
+)
+from das_keras.data.paths import DatasetNotFoundError, data_root
 from das_keras.data.synthetic import synthetic, synthetic_arrays
+from das_keras.data.video_folder import (
+    POCUS_CLASSES,
+    Clip,
+    ClipDecodeError,
+    ClipDecodeWarning,
+    clip_dataset,
+    decode_clip,
+    pocus,
+    pocus_clips,
+    video_folder,
+    video_folder_clips,
+)
 
-__all__ = ["synthetic", "synthetic_arrays"]
+__all__ = [
+    "BUSV_CLASSES",
+    "POCUS_CLASSES",
+    "ChecksumError",
+    "Clip",
+    "ClipDecodeError",
+    "ClipDecodeWarning",
+    "DatasetNotFoundError",
+    "busv",
+    "busv_videos",
+    "class_weights",
+    "clip_dataset",
+    "data_root",
+    "decode_clip",
+    "load_medmnist3d_arrays",
+    "medmnist3d",
+    "medmnist3d_info",
+    "medmnist3d_path",
+    "pocus",
+    "pocus_clips",
+    "synthetic",
+    "synthetic_arrays",
+    "video_folder",
+    "video_folder_clips",
+]

@@ -1,0 +1,428 @@
+"""MedMNIST v3 3D sets (organ, nodule, adrenal, fracture, vessel, synapse) from the official files.
+
+The official `.npz` files (Zenodo record 10519652) are MD5-verified on every load; a missing file
+is downloaded from the official URL, or, offline, reported with everything needed to fetch it by
+hand. `load_medmnist3d_arrays` is the one reading code path (the TFDS builder reuses it);
+`medmnist3d` wraps it in a `tf.data` pipeline.
+"""
+
+import hashlib
+import threading
+import warnings
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from das_keras.data import transforms
+from das_keras.data.paths import DatasetNotFoundError, data_root
+
+URL_PATTERN = "https://zenodo.org/records/10519652/files/{filename}?download=1"
+SIZES = (28, 64)
+SPLITS = ("train", "val", "test")
+
+# Copied from MedMNIST/MedMNIST medmnist/info.py @ 3bb56be6 (v3, Zenodo record 10519652): the
+# package must not depend on `medmnist` (it drags torch in). "md5" maps image size -> MD5 of the
+# official file. Tests replace the sums here to load generated files through the same code.
+MEDMNIST3D = {
+    "organ": {
+        "label_names": (
+            "liver",
+            "kidney-right",
+            "kidney-left",
+            "femur-right",
+            "femur-left",
+            "bladder",
+            "heart",
+            "lung-right",
+            "lung-left",
+            "spleen",
+            "pancreas",
+        ),
+        "n_samples": {"train": 971, "val": 161, "test": 610},
+        "md5": {28: "a0c5a1ff56af4f155c46d46fbb45a2fe", 64: "58a2205adf14a9d0a189cb06dc78bf10"},
+    },
+    "nodule": {
+        "label_names": ("benign", "malignant"),
+        "n_samples": {"train": 1158, "val": 165, "test": 310},
+        "md5": {28: "8755a7e9e05a4d9ce80a24c3e7a256f3", 64: "c47c5b7d457bf6332200d2ea6d64ecd8"},
+    },
+    "adrenal": {
+        "label_names": ("normal", "hyperplasia"),
+        "n_samples": {"train": 1188, "val": 98, "test": 298},
+        "md5": {28: "bbd3c5a5576322bc4cdfea780653b1ce", 64: "17721accfe9fb005146a47d33bc54b2f"},
+    },
+    "fracture": {
+        "label_names": (
+            "buckle rib fracture",
+            "nondisplaced rib fracture",
+            "displaced rib fracture",
+        ),
+        "n_samples": {"train": 1027, "val": 103, "test": 240},
+        "md5": {28: "6aa7b0143a6b42da40027a9dda61302f", 64: "f01d7e6316aedf4210da0da5b7437b42"},
+    },
+    "vessel": {
+        "label_names": ("vessel", "aneurysm"),
+        "n_samples": {"train": 1335, "val": 191, "test": 382},
+        "md5": {28: "b41fd4f7e7e2feedddb201585ecafa1b", 64: "6bb274a8846e1097066dcd64e2c4520f"},
+    },
+    "synapse": {
+        "label_names": ("inhibitory synapse", "excitatory synapse"),
+        "n_samples": {"train": 1230, "val": 177, "test": 352},
+        "md5": {28: "1235b78a3cd6280881dd7850a78eadb6", 64: "43bd14ebf3af9d3dd072446fedc14d5e"},
+    },
+}
+
+# OrganMNIST3D has left/right classes; mirror flips and 180-degree turns swap their meaning.
+_CHIRAL_SETS = ("organ",)
+
+# (resolved path, mtime_ns, size) -> MD5 actually computed, so repeated loads skip rehashing
+_VERIFIED_MD5 = {}
+_VERIFIED_LOCK = threading.Lock()
+
+
+class ChecksumError(ValueError):
+    """A data file's MD5 differs from the official one (corrupt, truncated or another version)."""
+
+
+def medmnist3d_info(name, size=28):
+    """Facts about one MedMNIST3D set: labels, split sizes, official file, URL and MD5.
+
+    Args:
+        name: "organ", "nodule", "adrenal", "fracture", "vessel" or "synapse"; the official
+            names ("vesselmnist3d", "VesselMNIST3D") are accepted too.
+        size: 28 or 64 (voxels per side).
+
+    Returns:
+        dict with "name" (short name), "label_names" (tuple), "num_classes", "n_samples"
+        ({"train", "val", "test"} -> int, official split sizes), "filename", "url", "md5", "size".
+
+    Example:
+        >>> info = medmnist3d_info("vesselmnist3d")
+        >>> info["filename"], info["num_classes"], info["n_samples"]["train"]
+        ('vesselmnist3d.npz', 2, 1335)
+    """
+    key = canonical_name(name)
+    size = _check_size(size)
+    entry = MEDMNIST3D[key]
+    filename = f"{key}mnist3d.npz" if size == 28 else f"{key}mnist3d_{size}.npz"
+    return {
+        "name": key,
+        "size": size,
+        "label_names": tuple(entry["label_names"]),
+        "num_classes": len(entry["label_names"]),
+        "n_samples": dict(entry["n_samples"]),
+        "filename": filename,
+        "url": URL_PATTERN.format(filename=filename),
+        "md5": entry["md5"][size],
+    }
+
+
+def canonical_name(name):
+    """The short set name ("vessel") for any accepted spelling ("VesselMNIST3D", "vesselmnist3d").
+
+    Args:
+        name: str.
+
+    Returns:
+        str, a key of `MEDMNIST3D`.
+
+    Example:
+        >>> canonical_name("OrganMNIST3D")
+        'organ'
+    """
+    if isinstance(name, str):
+        key = name.strip().lower()
+        key = key.removesuffix("mnist3d")
+        if key in MEDMNIST3D:
+            return key
+    raise ValueError(
+        f"`name` must be one of {tuple(MEDMNIST3D)} (or the official name, e.g. "
+        f"'vesselmnist3d'); received name={name!r}."
+    )
+
+
+def medmnist3d_path(name, size=28, data_dir=None, download=True):
+    """Path of the verified official file, downloading it first when it is missing.
+
+    Looks for the file in the data folder (argument, else `$DAS_KERAS_DATA`, else
+    `~/.das_keras/datasets`) and in its `medmnist3d/` subfolder. The MD5 is checked on every
+    call; the result is remembered per (path, mtime, size), so only the first call hashes.
+
+    Args:
+        name: set name, see `medmnist3d_info`.
+        size: 28 or 64.
+        data_dir: data folder, or None for the default.
+        download: fetch a missing file from the official URL with `keras.utils.get_file`.
+
+    Returns:
+        `pathlib.Path` of the verified file.
+
+    Raises:
+        DatasetNotFoundError: the file is absent and `download` is False or the download failed.
+        ChecksumError: the file's MD5 is not the official one.
+
+    Example:
+        >>> path = medmnist3d_path("vessel", data_dir="~/data")  # doctest: +SKIP
+    """
+    info = medmnist3d_info(name, size)
+    folder = data_root(data_dir)
+    path = _find_file(folder, info["filename"])
+    if path is None:
+        if not download:
+            raise _not_found(info, folder, "download=False")
+        path = _download(info, folder)
+    verify_md5(path, info["md5"], info["url"])
+    return path
+
+
+def verify_md5(path, expected, url=None):
+    """Raises `ChecksumError` unless the file's MD5 is `expected`.
+
+    Args:
+        path: file to check.
+        expected: lowercase hex MD5.
+        url: where a good copy can be downloaded (for the message), optional.
+
+    Returns:
+        The actual MD5 (hex str), equal to `expected`.
+
+    Example:
+        >>> verify_md5("vesselmnist3d.npz", "b41fd4f7e7e2feedddb201585ecafa1b")  # doctest: +SKIP
+        'b41fd4f7e7e2feedddb201585ecafa1b'
+    """
+    path = Path(path)
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    with _VERIFIED_LOCK:
+        actual = _VERIFIED_MD5.get(key)
+    if actual is None:
+        actual = _md5(path)
+        with _VERIFIED_LOCK:
+            _VERIFIED_MD5[key] = actual
+    if actual != expected.lower():
+        source = f" or download the official file from {url}" if url else ""
+        raise ChecksumError(
+            f"MD5 mismatch for {path}: expected {expected}, got {actual}. The file is corrupt, "
+            f"truncated or not the official release, so it was not used. Delete it{source}."
+        )
+    return actual
+
+
+def load_medmnist3d_arrays(name, split, size=28, data_dir=None, download=True):
+    """The raw images and labels of one split, from the verified official file.
+
+    Args:
+        name: set name, see `medmnist3d_info`.
+        split: "train", "val" or "test".
+        size: 28 or 64.
+        data_dir: data folder, or None for the default (see `medmnist3d_path`).
+        download: fetch the file when it is missing.
+
+    Returns:
+        (images, labels): images uint8 NumPy array, labels int32 NumPy array.
+
+    Shapes:
+        images (N, D, H, W) with D = H = W = size; labels (N,).
+
+    Example:
+        >>> x, y = load_medmnist3d_arrays("vessel", "val")  # doctest: +SKIP
+        >>> x.shape, y.shape  # doctest: +SKIP
+        ((191, 28, 28, 28), (191,))
+    """
+    split = _check_split(split)
+    path = medmnist3d_path(name, size, data_dir, download)
+    with np.load(path) as archive:
+        missing = [k for k in (f"{split}_images", f"{split}_labels") if k not in archive.files]
+        if missing:
+            raise ValueError(f"{path} lacks the arrays {missing}; found {archive.files}.")
+        images = archive[f"{split}_images"]
+        labels = archive[f"{split}_labels"]
+    if images.ndim != 4 or len(labels) != len(images):
+        raise ValueError(
+            f"{path}: expected {split}_images of shape (N, D, H, W) and N labels; "
+            f"got images {images.shape} and labels {labels.shape}."
+        )
+    return images.astype("uint8", copy=False), labels.reshape(len(labels)).astype("int32")
+
+
+def medmnist3d(
+    name,
+    split,
+    *,
+    size=28,
+    data_dir=None,
+    batch_size=None,
+    shuffle=None,
+    seed=None,
+    augment=False,
+    cache=True,
+    prefetch=True,
+    axis=0,
+    download=True,
+):
+    """One split of a MedMNIST3D set as a `tf.data.Dataset` of (volume, label).
+
+    Pipeline: verified arrays -> move `axis` to the front -> (cache) -> (shuffle) -> scale to
+    [0, 1] -> (augment) -> (batch) -> (prefetch).
+
+    Args:
+        name: "organ", "nodule", "adrenal", "fracture", "vessel" or "synapse" (or official name).
+        split: "train", "val" or "test".
+        size: 28 or 64.
+        data_dir: data folder; default `$DAS_KERAS_DATA`, else `~/.das_keras/datasets`.
+        batch_size: batch the data set when given (int >= 1).
+        shuffle: reshuffle every epoch; default True for "train" only.
+        seed: int seed for shuffling and augmentation (None: not reproducible).
+        augment: random flips along each axis and 90-degree turns in the (H, W) plane
+            (`transforms.random_flip_rotate`). For "organ" (left/right classes) this warns.
+        cache: keep the (uint8, transposed) volumes in memory after the first epoch.
+        prefetch: overlap input and training with `prefetch(AUTOTUNE)`.
+        axis: volume axis read as the slice sequence T (0: depth, 1: height, 2: width).
+        download: fetch the official file when it is missing.
+
+    Returns:
+        `tf.data.Dataset` of (volume, label).
+
+    Shapes:
+        volume float32 (T, H, W, 1) in [0, 1] (T = H = W = size), label int32 ();
+        with `batch_size` B: (B, T, H, W, 1) and (B,).
+
+    Example:
+        >>> ds = medmnist3d("vessel", "train", batch_size=32, augment=True)  # doctest: +SKIP
+        >>> x, y = next(iter(ds)); x.shape  # doctest: +SKIP
+        TensorShape([32, 28, 28, 28, 1])
+    """
+    key = canonical_name(name)
+    axis = transforms.check_axis(axis)
+    _check_optional_int(batch_size, "batch_size", 1)
+    _check_optional_int(seed, "seed", 0)
+    images, labels = load_medmnist3d_arrays(key, split, size, data_dir, download)
+    if augment and key in _CHIRAL_SETS:
+        warnings.warn(
+            f"augment=True on {key}mnist3d: its classes include left/right organs, and mirror "
+            "flips or 180-degree turns swap them. Check that the transforms suit your task.",
+            stacklevel=2,
+        )
+    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    ds = ds.map(lambda x, y: (transforms.move_axis_to_time(x, axis)[..., None], y))
+    if cache:
+        ds = ds.cache()
+    if shuffle if shuffle is not None else split == "train":
+        ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.map(lambda x, y: (transforms.to_unit_float(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+    if augment:
+        ds = _augment(ds, seed)
+    if batch_size:
+        ds = ds.batch(batch_size)
+    return ds.prefetch(tf.data.AUTOTUNE) if prefetch else ds
+
+
+def class_weights(name, size=28, data_dir=None, download=True):
+    """Balanced class weights from the training labels, for `model.fit(class_weight=...)`.
+
+    weight[c] = N / (num_classes_present * count[c]) (scikit-learn's "balanced" rule).
+
+    Args:
+        name: set name, see `medmnist3d_info`.
+        size: 28 or 64.
+        data_dir: data folder, or None for the default.
+        download: fetch the file when it is missing.
+
+    Returns:
+        dict {class index (int): weight (float)} for the classes present in the train split.
+
+    Example:
+        >>> class_weights("vessel")  # doctest: +SKIP
+        {0: 0.563..., 1: 4.45}
+    """
+    from sklearn.utils.class_weight import compute_class_weight
+
+    _, labels = load_medmnist3d_arrays(name, "train", size, data_dir, download)
+    classes = np.unique(labels)
+    weights = compute_class_weight("balanced", classes=classes, y=labels)
+    return {int(c): float(w) for c, w in zip(classes, weights, strict=True)}
+
+
+def _augment(ds, seed):
+    # one independent (2,) stateless seed per element; a new stream each epoch, reproducible
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    ds = tf.data.Dataset.zip((ds, seeds))
+    return ds.map(
+        lambda xy, s: (transforms.random_flip_rotate(xy[0], s), xy[1]),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+
+
+def _find_file(folder, filename):
+    for candidate in (folder / filename, folder / "medmnist3d" / filename):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _download(info, folder):
+    import keras
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fetched = keras.utils.get_file(
+            info["filename"],
+            origin=info["url"],
+            md5_hash=info["md5"],
+            cache_dir=str(folder),
+            cache_subdir=".",
+        )
+    except Exception as err:  # offline, proxy, HTTP error, bad hash: all end the same way
+        raise _not_found(info, folder, f"download failed: {type(err).__name__}: {err}") from err
+    return Path(fetched)
+
+
+def _not_found(info, folder, reason):
+    return DatasetNotFoundError(
+        f"MedMNIST3D file {info['filename']!r} not found in {folder} ({reason}). Download it "
+        f"from {info['url']} (MD5 {info['md5']}) and put it in {folder}/ , or point `data_dir` "
+        f"or the DAS_KERAS_DATA environment variable to the folder that holds it."
+    )
+
+
+def _md5(path, chunk=1 << 20):
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_split(split):
+    if split not in SPLITS:
+        raise ValueError(f"`split` must be one of {SPLITS}; received split={split!r}.")
+    return split
+
+
+def _check_size(size):
+    if isinstance(size, bool) or size not in SIZES:
+        raise ValueError(f"`size` must be one of {SIZES}; received size={size!r}.")
+    return int(size)
+
+
+def _check_optional_int(value, name, minimum):
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(
+            f"`{name}` must be None or an int >= {minimum}; received {name}={value!r}."
+        )
+
+
+__all__ = [
+    "ChecksumError",
+    "MEDMNIST3D",
+    "canonical_name",
+    "class_weights",
+    "load_medmnist3d_arrays",
+    "medmnist3d",
+    "medmnist3d_info",
+    "medmnist3d_path",
+    "verify_md5",
+]

@@ -1,0 +1,263 @@
+"""Training and evaluation runs behind `das-keras train` and `das-keras evaluate`.
+
+A run folder holds everything needed to resume, inspect and reuse a run:
+
+    run_config.json      the arguments of the run (a resumed run must match them)
+    backup/              Keras BackupAndRestore state: an interrupted run resumes from here
+    best.weights.h5      the weights of the epoch with the lowest validation loss so far
+    log.csv, tensorboard/  per-epoch logs
+    model.keras          the final model, with the best-validation-loss weights
+"""
+
+import csv
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MEDMNIST3D_SETS = ("organ", "nodule", "adrenal", "fracture", "vessel", "synapse")
+
+
+@dataclass
+class DataSplits:
+    """The three splits of a data set as batched `tf.data.Dataset`s, and what a model needs."""
+
+    train: object
+    val: object
+    test: object
+    input_shape: tuple
+    num_classes: int
+    class_names: list = field(default_factory=list)
+    class_weight: dict | None = None
+
+
+def load_splits(dataset, batch_size=32, seed=0, data_dir=None, size=28, augment=False):
+    """Loads train / val / test of a data set by name.
+
+    Args:
+        dataset: "synthetic", or a MedMNIST3D set ("vessel", "adrenal", ..., optionally written
+            "medmnist3d:vessel").
+        batch_size: batch size of all three splits.
+        seed: seed for shuffling and augmentation.
+        data_dir: data folder (MedMNIST3D); default `$DAS_KERAS_DATA` or ~/.das_keras/datasets.
+        size: MedMNIST3D size, 28 or 64.
+        augment: random flips / 90-degree turns on the training split (MedMNIST3D).
+
+    Returns:
+        `DataSplits`.
+
+    Example:
+        >>> splits = load_splits("synthetic", batch_size=8)  # doctest: +SKIP
+    """
+    from das_keras import data
+
+    name = dataset.split(":", 1)[1] if dataset.startswith("medmnist3d:") else dataset
+    if name == "synthetic":
+        return DataSplits(
+            *(
+                data.synthetic(s, batch_size=batch_size, seed=seed)
+                for s in ("train", "val", "test")
+            ),
+            input_shape=(32, 32, 32, 1),
+            num_classes=2,
+            class_names=["square", "cross"],
+        )
+    if name in MEDMNIST3D_SETS or name.endswith("mnist3d"):
+        info = data.medmnist3d_info(name, size)
+
+        def split(s):
+            return data.medmnist3d(
+                name,
+                s,
+                size=size,
+                data_dir=data_dir,
+                batch_size=batch_size,
+                seed=seed,
+                augment=augment and s == "train",
+            )
+
+        return DataSplits(
+            split("train"),
+            split("val"),
+            split("test"),
+            input_shape=(size, size, size, 1),
+            num_classes=info["num_classes"],
+            class_names=list(info["label_names"]),
+            class_weight=data.class_weights(name, size, data_dir),
+        )
+    raise ValueError(
+        f"`dataset` must be 'synthetic' or a MedMNIST3D set {MEDMNIST3D_SETS}; received "
+        f"{dataset!r}."
+    )
+
+
+def train_run(
+    output_dir,
+    dataset="synthetic",
+    sampler="das",
+    k=0.5,
+    backbone="small_cnn",
+    aggregation="mean",
+    epochs=30,
+    batch_size=32,
+    learning_rate=1e-3,
+    seed=0,
+    patience=10,
+    data_dir=None,
+    size=28,
+    augment=False,
+    class_weighting=True,
+    verbose=1,
+):
+    """Trains a classifier, resuming an interrupted run in `output_dir` where it stopped.
+
+    Early stopping watches the validation loss; the weights of the epoch with the lowest
+    validation loss are kept (also across a resume). Only the validation split is used to choose.
+
+    Args:
+        output_dir: run folder (see the module docstring).
+        dataset: see `load_splits`.
+        sampler, k, backbone, aggregation: see `das_keras.models.build_classifier`.
+        epochs: maximum number of epochs.
+        batch_size: batch size.
+        learning_rate: Adam learning rate.
+        seed: seed of weights, sampler noise, shuffling and augmentation.
+        patience: epochs without a lower validation loss before stopping.
+        data_dir, size, augment: see `load_splits`.
+        class_weighting: weight the loss by balanced class weights where the data set has them.
+        verbose: Keras verbosity (1 progress bar, 2 one line per epoch, 0 silent).
+
+    Returns:
+        (model, history): the trained `keras.Model` (best weights) and a dict of per-epoch logs
+        of the whole run, read back from log.csv.
+
+    Example:
+        >>> model, history = train_run("runs/demo", "synthetic", epochs=2)  # doctest: +SKIP
+    """
+    import keras
+
+    from das_keras.models import build_classifier
+
+    config = {
+        "dataset": dataset,
+        "sampler": sampler,
+        "k": k,
+        "backbone": backbone,
+        "aggregation": aggregation,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "seed": seed,
+        "patience": patience,
+        "size": size,
+        "augment": augment,
+        "class_weighting": class_weighting,
+    }
+    _check_or_write_config(output_dir, config)
+    keras.utils.set_random_seed(seed)
+    splits = load_splits(dataset, batch_size, seed, data_dir, size, augment)
+    model = build_classifier(
+        splits.input_shape,
+        splits.num_classes,
+        sampler=sampler,
+        k=k,
+        backbone=backbone,
+        aggregation=aggregation,
+        sampler_kwargs=None if sampler in ("full", "uniform") else {"seed": seed},
+    )
+    model.compile(
+        keras.optimizers.Adam(learning_rate),
+        "sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    log_path = os.path.join(output_dir, "log.csv")
+    best_path = os.path.join(output_dir, "best.weights.h5")
+    callbacks = [
+        keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup")),
+        keras.callbacks.ModelCheckpoint(
+            best_path,
+            monitor="val_loss",
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=_best_logged(log_path, "val_loss"),
+        ),
+        keras.callbacks.EarlyStopping("val_loss", patience=patience),
+        keras.callbacks.CSVLogger(log_path, append=True),
+        keras.callbacks.TensorBoard(os.path.join(output_dir, "tensorboard")),
+    ]
+    model.fit(
+        splits.train,
+        validation_data=splits.val,
+        epochs=epochs,
+        callbacks=callbacks,
+        class_weight=splits.class_weight if class_weighting else None,
+        verbose=verbose,
+    )
+    model.load_weights(best_path)
+    model.save(os.path.join(output_dir, "model.keras"))
+    return model, read_log(log_path)
+
+
+def evaluate_run(model, dataset="synthetic", split="test", batch_size=32, data_dir=None, size=28):
+    """Balanced accuracy and AUC of a model on one split of a data set.
+
+    Args:
+        model: a `keras.Model`, or the path of a `.keras` file or of a run folder.
+        dataset, batch_size, data_dir, size: see `load_splits`.
+        split: "test" (the default; the final number) or "val".
+
+    Returns:
+        dict of `das_keras.evaluation.classification_metrics`, plus "dataset" and "split".
+
+    Example:
+        >>> evaluate_run("runs/demo", "synthetic")["auc"]  # doctest: +SKIP
+    """
+    import keras
+
+    import das_keras  # noqa: F401  (registers the layers for loading)
+    from das_keras.evaluation import classification_metrics
+
+    if isinstance(model, str | os.PathLike):
+        path = os.path.join(model, "model.keras") if os.path.isdir(model) else model
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"`model`: no model file at {path}.")
+        model = keras.models.load_model(path)
+    if split not in ("val", "test", "train"):
+        raise ValueError(f"`split` must be 'train', 'val' or 'test'; received {split!r}.")
+    splits = load_splits(dataset, batch_size, 0, data_dir, size)
+    ds = getattr(splits, split)
+    labels = np.concatenate([np.asarray(y) for _, y in ds])
+    probabilities = model.predict(ds.map(lambda x, y: x), verbose=0)
+    return {"dataset": dataset, "split": split, **classification_metrics(labels, probabilities)}
+
+
+def read_log(log_path):
+    """Per-epoch logs from a run's log.csv as {column: [values]}."""
+    with open(log_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {key: [float(r[key]) for r in rows] for key in (rows[0] if rows else {})}
+
+
+def _best_logged(log_path, key):
+    if not os.path.exists(log_path):
+        return None
+    values = read_log(log_path).get(key)
+    return min(values) if values else None
+
+
+def _check_or_write_config(output_dir, config):
+    os.makedirs(output_dir, exist_ok=True)
+    path = os.path.join(output_dir, "run_config.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            previous = json.load(f)
+        if previous != config:
+            changed = sorted(k for k in config if previous.get(k) != config[k])
+            raise ValueError(
+                f"`output_dir` {output_dir} holds a run with other settings ({changed}); resume "
+                "it with the same arguments or choose a new output folder."
+            )
+        return
+    with open(path, "w") as f:
+        json.dump(config, f, indent=2)
