@@ -1,0 +1,114 @@
+"""`das-keras train` / `evaluate`: resume after an interruption, real data, metrics."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+TRAIN = [
+    sys.executable,
+    "-m",
+    "das_keras.cli",
+    "train",
+    "--dataset",
+    "synthetic",
+    "--sampler",
+    "uniform",
+    "--k",
+    "8",
+    "--epochs",
+    "5",
+    "--patience",
+    "50",
+    "--verbose",
+    "2",
+]
+
+
+def _epochs(log_path):
+    if not os.path.exists(log_path):
+        return []
+    with open(log_path, newline="") as f:
+        return [int(row["epoch"]) for row in csv.DictReader(f)]
+
+
+@pytest.mark.slow
+def test_train_killed_after_epoch_2_resumes_at_epoch_3(tmp_path):
+    run = tmp_path / "run"
+    log = run / "log.csv"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(
+        [*TRAIN, "--output", str(run)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 300
+    while len(_epochs(log)) < 2 and process.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert _epochs(log) == [0, 1], "the first run should have been killed during epoch 3"
+    assert not (run / "model.keras").exists()
+
+    resumed = subprocess.run(
+        [*TRAIN, "--output", str(run)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "Epoch 3/5" in resumed.stdout and "Epoch 1/5" not in resumed.stdout
+    assert _epochs(log) == [0, 1, 2, 3, 4]
+    assert (run / "model.keras").exists() and (run / "best.weights.h5").exists()
+
+    changed = subprocess.run(
+        [*TRAIN[:-2], "--lr", "0.1", "--output", str(run)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert changed.returncode != 0 and "learning_rate" in changed.stderr
+
+
+@pytest.mark.slow
+def test_train_and_evaluate_on_real_vesselmnist3d(shared_data, tmp_path):
+    data_dir = str(shared_data / "medmnist3d")
+    from das_keras.training import evaluate_run, train_run
+
+    _, history = train_run(
+        tmp_path, "vessel", sampler="das", k=14, epochs=2, data_dir=data_dir, verbose=0
+    )
+    assert len(history["loss"]) == 2 and all(v > 0 for v in history["val_loss"])
+    metrics = evaluate_run(str(tmp_path), "vessel", data_dir=data_dir)
+    assert metrics["num_samples"] == 382 and 0.0 <= metrics["auc"] <= 1.0
+    out = tmp_path / "metrics.json"
+    from das_keras.cli import main
+
+    assert (
+        main(
+            [
+                "evaluate",
+                "--model",
+                str(tmp_path),
+                "--dataset",
+                "vessel",
+                "--data-dir",
+                data_dir,
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert json.loads(out.read_text())["auc"] == pytest.approx(metrics["auc"])
+
+
+def test_unknown_dataset_names_the_argument(tmp_path):
+    from das_keras.training import load_splits
+
+    with pytest.raises(ValueError, match="`dataset`"):
+        load_splits("imagenet")
