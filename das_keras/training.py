@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 MEDMNIST3D_SETS = ("organ", "nodule", "adrenal", "fracture", "vessel", "synapse")
+DATASETS = ("synthetic", *MEDMNIST3D_SETS, "pocus", "busv")
 
 
 @dataclass
@@ -32,17 +33,30 @@ class DataSplits:
     class_weight: dict | None = None
 
 
-def load_splits(dataset, batch_size=32, seed=0, data_dir=None, size=28, augment=False):
+def load_splits(
+    dataset,
+    batch_size=32,
+    seed=0,
+    data_dir=None,
+    size=28,
+    augment=False,
+    num_frames=32,
+    frame_size=64,
+):
     """Loads train / val / test of a data set by name.
 
     Args:
-        dataset: "synthetic", or a MedMNIST3D set ("vessel", "adrenal", ..., optionally written
-            "medmnist3d:vessel").
+        dataset: "synthetic"; a MedMNIST3D set ("vessel", "adrenal", ..., also written
+            "medmnist3d:vessel"); "pocus" (lung-ultrasound clips, patient-grouped splits) or
+            "busv" (breast-ultrasound videos; its "test" is the published val split).
         batch_size: batch size of all three splits.
-        seed: seed for shuffling and augmentation.
-        data_dir: data folder (MedMNIST3D); default `$DAS_KERAS_DATA` or ~/.das_keras/datasets.
+        seed: seed for shuffling and augmentation (data splits themselves are fixed).
+        data_dir: MedMNIST3D folder, or the POCUS / BUSV root; default `$DAS_KERAS_DATA` or
+            ~/.das_keras/datasets.
         size: MedMNIST3D size, 28 or 64.
         augment: random flips / 90-degree turns on the training split (MedMNIST3D).
+        num_frames: T for clips (POCUS, BUSV).
+        frame_size: height and width of clip frames (POCUS, BUSV).
 
     Returns:
         `DataSplits`.
@@ -51,6 +65,7 @@ def load_splits(dataset, batch_size=32, seed=0, data_dir=None, size=28, augment=
         >>> splits = load_splits("synthetic", batch_size=8)  # doctest: +SKIP
     """
     from das_keras import data
+    from das_keras.data.synthetic import CLASS_NAMES as SYNTHETIC_CLASSES
 
     name = dataset.split(":", 1)[1] if dataset.startswith("medmnist3d:") else dataset
     if name == "synthetic":
@@ -61,34 +76,64 @@ def load_splits(dataset, batch_size=32, seed=0, data_dir=None, size=28, augment=
             ),
             input_shape=(32, 32, 32, 1),
             num_classes=2,
-            class_names=["square", "cross"],
+            class_names=list(SYNTHETIC_CLASSES),
         )
     if name in MEDMNIST3D_SETS or name.endswith("mnist3d"):
-        info = data.medmnist3d_info(name, size)
+        return _medmnist3d_splits(name, batch_size, seed, data_dir, size, augment)
+    if name in ("pocus", "busv"):
+        return _clip_splits(name, batch_size, seed, data_dir, num_frames, frame_size)
+    raise ValueError(f"`dataset` must be one of {DATASETS}; received {dataset!r}.")
 
-        def split(s):
-            return data.medmnist3d(
-                name,
-                s,
-                size=size,
-                data_dir=data_dir,
-                batch_size=batch_size,
-                seed=seed,
-                augment=augment and s == "train",
-            )
 
-        return DataSplits(
-            split("train"),
-            split("val"),
-            split("test"),
-            input_shape=(size, size, size, 1),
-            num_classes=info["num_classes"],
-            class_names=list(info["label_names"]),
-            class_weight=data.class_weights(name, size, data_dir),
+def _medmnist3d_splits(name, batch_size, seed, data_dir, size, augment):
+    from das_keras import data
+
+    info = data.medmnist3d_info(name, size)
+
+    def split(s):
+        return data.medmnist3d(
+            name,
+            s,
+            size=size,
+            data_dir=data_dir,
+            batch_size=batch_size,
+            seed=seed,
+            augment=augment and s == "train",
         )
-    raise ValueError(
-        f"`dataset` must be 'synthetic' or a MedMNIST3D set {MEDMNIST3D_SETS}; received "
-        f"{dataset!r}."
+
+    return DataSplits(
+        split("train"),
+        split("val"),
+        split("test"),
+        input_shape=(size, size, size, 1),
+        num_classes=info["num_classes"],
+        class_names=list(info["label_names"]),
+        class_weight=data.class_weights(name, size, data_dir),
+    )
+
+
+def _clip_splits(name, batch_size, seed, data_dir, num_frames, frame_size):
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from das_keras import data
+
+    options = {"num_frames": num_frames, "size": (frame_size, frame_size), "batch_size": batch_size}
+    if name == "pocus":
+        splits = [data.pocus(data_dir, s, seed=0, **options) for s in ("train", "val", "test")]
+        class_names = list(data.POCUS_CLASSES)
+        labels = [c.label for c in data.pocus_clips(data_dir, "train", seed=0)]
+    else:
+        splits = [data.busv(data_dir, s, seed=seed, **options) for s in ("train", "val", "test")]
+        class_names = list(data.BUSV_CLASSES)
+        labels = [label for _, label in data.busv_videos(data_dir, "train")]
+    classes = np.unique(labels)
+    weights = compute_class_weight("balanced", classes=classes, y=np.asarray(labels))
+    return DataSplits(
+        *splits,
+        input_shape=(num_frames, frame_size, frame_size, 1),
+        num_classes=len(class_names),
+        class_names=class_names,
+        class_weight={int(c): float(w) for c, w in zip(classes, weights)},
     )
 
 
@@ -109,6 +154,8 @@ def train_run(
     augment=False,
     class_weighting=True,
     verbose=1,
+    num_frames=32,
+    frame_size=64,
 ):
     """Trains a classifier, resuming an interrupted run in `output_dir` where it stopped.
 
@@ -124,7 +171,7 @@ def train_run(
         learning_rate: Adam learning rate.
         seed: seed of weights, sampler noise, shuffling and augmentation.
         patience: epochs without a lower validation loss before stopping.
-        data_dir, size, augment: see `load_splits`.
+        data_dir, size, augment, num_frames, frame_size: see `load_splits`.
         class_weighting: weight the loss by balanced class weights where the data set has them.
         verbose: Keras verbosity (1 progress bar, 2 one line per epoch, 0 silent).
 
@@ -153,10 +200,12 @@ def train_run(
         "size": size,
         "augment": augment,
         "class_weighting": class_weighting,
+        "num_frames": num_frames,
+        "frame_size": frame_size,
     }
     _check_or_write_config(output_dir, config)
     keras.utils.set_random_seed(seed)
-    splits = load_splits(dataset, batch_size, seed, data_dir, size, augment)
+    splits = load_splits(dataset, batch_size, seed, data_dir, size, augment, num_frames, frame_size)
     model = build_classifier(
         splits.input_shape,
         splits.num_classes,
@@ -199,12 +248,21 @@ def train_run(
     return model, read_log(log_path)
 
 
-def evaluate_run(model, dataset="synthetic", split="test", batch_size=32, data_dir=None, size=28):
+def evaluate_run(
+    model,
+    dataset="synthetic",
+    split="test",
+    batch_size=32,
+    data_dir=None,
+    size=28,
+    num_frames=32,
+    frame_size=64,
+):
     """Balanced accuracy and AUC of a model on one split of a data set.
 
     Args:
         model: a `keras.Model`, or the path of a `.keras` file or of a run folder.
-        dataset, batch_size, data_dir, size: see `load_splits`.
+        dataset, batch_size, data_dir, size, num_frames, frame_size: see `load_splits`.
         split: "test" (the default; the final number) or "val".
 
     Returns:
@@ -225,7 +283,9 @@ def evaluate_run(model, dataset="synthetic", split="test", batch_size=32, data_d
         model = keras.models.load_model(path)
     if split not in ("val", "test", "train"):
         raise ValueError(f"`split` must be 'train', 'val' or 'test'; received {split!r}.")
-    splits = load_splits(dataset, batch_size, 0, data_dir, size)
+    splits = load_splits(
+        dataset, batch_size, 0, data_dir, size, num_frames=num_frames, frame_size=frame_size
+    )
     ds = getattr(splits, split)
     labels = np.concatenate([np.asarray(y) for _, y in ds])
     probabilities = model.predict(ds.map(lambda x, y: x), verbose=0)

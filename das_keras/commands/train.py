@@ -1,0 +1,56 @@
+"""`das-keras train`."""
+
+from das_keras.commands.common import add_data_arguments, data_options, parse_k
+from das_keras.layers import SAMPLERS
+from das_keras.models import AGGREGATIONS, BACKBONES
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "train", help="train a classifier; an interrupted run resumes when started again"
+    )
+    add_data_arguments(parser)
+    parser.add_argument("--output", required=True, help="run folder (resumed if it exists)")
+    parser.add_argument("--sampler", default="das", choices=sorted(SAMPLERS))
+    parser.add_argument(
+        "--k", type=parse_k, default=0.5, help="slices kept: a count, or a fraction like 0.5"
+    )
+    parser.add_argument("--backbone", default="small_cnn", choices=BACKBONES)
+    parser.add_argument("--aggregation", default="mean", choices=AGGREGATIONS)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--patience", type=int, default=10, help="early stopping on val loss")
+    parser.add_argument("--augment", action="store_true", help="random flips and 90-degree turns")
+    parser.add_argument("--no-class-weights", action="store_true")
+    parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    parser.set_defaults(func=run)
+
+
+def run(args):
+    from das_keras.training import evaluate_run, train_run
+
+    options = data_options(args)
+    train_run(
+        args.output,
+        dataset=args.dataset,
+        sampler=args.sampler,
+        k=args.k,
+        backbone=args.backbone,
+        aggregation=args.aggregation,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        seed=args.seed,
+        patience=args.patience,
+        augment=args.augment,
+        class_weighting=not args.no_class_weights,
+        verbose=args.verbose,
+        **options,
+    )
+    metrics = evaluate_run(args.output, args.dataset, "val", args.batch_size, **options)
+    print(
+        f"best model: {args.output}/model.keras; validation balanced accuracy "
+        f"{metrics['balanced_accuracy']:.4f}, AUC {metrics['auc']:.4f}"
+    )
+    return 0
