@@ -4,7 +4,7 @@ import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from das_keras import data, layers, models  # noqa: E402
+from das_keras import data, layers, models, zoo  # noqa: E402
 from das_keras.layers import (  # noqa: E402
     ADPSLayer,
     DASLayer,
@@ -26,4 +26,5 @@ __all__ = [
     "data",
     "layers",
     "models",
+    "zoo",
 ]

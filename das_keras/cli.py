@@ -4,7 +4,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("demo", "train", "evaluate")
+COMMANDS = ("demo", "train", "evaluate", "zoo")
 
 
 def build_parser():

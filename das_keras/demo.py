@@ -14,7 +14,7 @@ def run_demo(
 ):
     """Trains DAS, DPS and Uniform at the same k on the synthetic set and compares them.
 
-    Each model: the sampler, a small per-slice CNN, mean over slices; Adam 1e-3, batch 32; the
+    Each model: the sampler, a small per-slice CNN, max over slices; Adam 1e-3, batch 32; the
     epoch with the lowest validation loss is kept (the test split is used only for the final
     numbers). Writes `results.json` and `selections.png` to `output_dir`.
 
@@ -88,7 +88,7 @@ def train_demo_model(sampler, data, k, epochs, seed):
         sampler=sampler,
         k=k,
         backbone=small_cnn(shape[1:], filters=(16, 32, 64)),
-        aggregation="mean",
+        aggregation="max",
         sampler_kwargs=None if sampler == "uniform" else {"seed": seed},
     )
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")

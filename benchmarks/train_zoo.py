@@ -1,0 +1,128 @@
+"""Trains the zoo presets on the real data and writes them to zoo/<name>/.
+
+Each preset is trained with `das_keras.training.train_run` (model selection on the validation
+loss only), evaluated once on the test split, and saved with `das_keras.zoo.save` together with
+its recipe and test metrics. Re-run a preset with:
+
+    python benchmarks/train_zoo.py --shared ../shared/data --only das_vesselmnist3d_28
+
+Runs are kept in runs/zoo/<name> (resumable); the preset folders are overwritten.
+"""
+
+import argparse
+import os
+import sys
+
+MEDMNIST_LICENSE = "CC BY 4.0 (MedMNIST v3)"
+POCUS_LICENSE = (
+    "Non-commercial research use only: trained on POCUS clips that are mostly CC BY-NC 4.0 / "
+    "CC BY-NC-SA (see the data set's dataset_metadata.csv for each clip's license)."
+)
+RECIPE = {  # shared by every preset; the benchmark issue may settle on a better one
+    "backbone": "small_cnn",
+    "aggregation": "conv1d",
+    "epochs": 40,
+    "batch_size": 32,
+    "learning_rate": 1e-3,
+    "patience": 10,
+    "class_weighting": True,
+}
+
+PRESETS = {
+    "das_synthetic": dict(
+        dataset="synthetic",
+        sampler="das",
+        k=8,
+        aggregation="max",
+        epochs=12,
+        patience=12,
+        description="DAS on the synthetic demo task, k = 8 of 32",
+    ),
+    "das_vesselmnist3d_28": dict(dataset="vessel", sampler="das", k=0.5, augment=True),
+    "full_vesselmnist3d_28": dict(dataset="vessel", sampler="full", augment=True),
+    "das_adrenalmnist3d_28": dict(dataset="adrenal", sampler="das", k=0.5, augment=True),
+    "full_adrenalmnist3d_28": dict(dataset="adrenal", sampler="full", augment=True),
+    "das_pocus": dict(dataset="pocus", sampler="das", k=0.5),
+    "full_pocus": dict(dataset="pocus", sampler="full"),
+}
+
+
+def data_dir_for(dataset, shared):
+    if dataset in ("vessel", "adrenal"):
+        return os.path.join(shared, "medmnist3d")
+    if dataset == "pocus":
+        return os.path.join(shared, "pocus")
+    return None
+
+
+def train_preset(name, shared, seed=0, verbose=2):
+    from das_keras import zoo
+    from das_keras.training import evaluate_run, load_splits, train_run
+
+    spec = {**RECIPE, **PRESETS[name]}
+    description = spec.pop("description", None)
+    dataset = spec.pop("dataset")
+    data_dir = data_dir_for(dataset, shared)
+    model, history = train_run(
+        os.path.join("runs", "zoo", name),
+        dataset,
+        seed=seed,
+        data_dir=data_dir,
+        verbose=verbose,
+        **spec,
+    )
+    test = evaluate_run(model, dataset, "test", spec["batch_size"], data_dir)
+    val = evaluate_run(model, dataset, "val", spec["batch_size"], data_dir)
+    splits = load_splits(dataset, spec["batch_size"], seed, data_dir)
+    sampler = model.get_layer("sampler")
+    metadata = {
+        "name": name,
+        "description": description or f"{spec['sampler'].upper()} on {dataset}",
+        "dataset": dataset,
+        "input_shape": list(splits.input_shape),
+        "num_classes": splits.num_classes,
+        "class_names": splits.class_names,
+        "sampler": spec["sampler"],
+        "k": int(sampler.num_selected),
+        "recipe": {
+            **spec,
+            "seed": seed,
+            "epochs_run": len(history["loss"]),
+            "selection": "lowest validation loss",
+        },
+        "split_sizes": {s: m["num_samples"] for s, m in (("val", val), ("test", test))},
+        "val_metrics": _round(val),
+        "test_metrics": _round(test),
+        "license": POCUS_LICENSE
+        if dataset == "pocus"
+        else (MEDMNIST_LICENSE if dataset != "synthetic" else "Apache-2.0 (generated data)"),
+        "evaluate": f"das-keras zoo evaluate {name} --data-dir <folder of the {dataset} data>",
+    }
+    return zoo.save(model, os.path.join("zoo", name), metadata)
+
+
+def _round(metrics):
+    return {
+        k: (round(v, 6) if isinstance(v, float) else v)
+        for k, v in metrics.items()
+        if k not in ("dataset", "split")
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--shared",
+        default=os.path.join("..", "shared", "data"),
+        help="folder holding medmnist3d/ and pocus/",
+    )
+    parser.add_argument("--only", nargs="*", default=list(PRESETS), choices=list(PRESETS))
+    args = parser.parse_args(argv)
+    for name in args.only:
+        metadata = train_preset(name, args.shared)
+        print(name, metadata["test_metrics"], flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
