@@ -13,11 +13,6 @@ import argparse
 import os
 import sys
 
-MEDMNIST_LICENSE = "CC BY 4.0 (MedMNIST v3)"
-POCUS_LICENSE = (
-    "Non-commercial research use only: trained on POCUS clips that are mostly CC BY-NC 4.0 / "
-    "CC BY-NC-SA (see the data set's dataset_metadata.csv for each clip's license)."
-)
 RECIPE = {  # shared by every preset; the benchmark issue may settle on a better one
     "backbone": "small_cnn",
     "aggregation": "conv1d",
@@ -56,57 +51,16 @@ def data_dir_for(dataset, shared):
 
 
 def train_preset(name, shared, seed=0, verbose=2):
-    from das_keras import zoo
-    from das_keras.training import evaluate_run, load_splits, train_run
+    """Trains one preset (resuming its run folder) and writes zoo/<name>."""
+    from das_keras.training import save_run_as_preset, train_run
 
     spec = {**RECIPE, **PRESETS[name]}
     description = spec.pop("description", None)
     dataset = spec.pop("dataset")
     data_dir = data_dir_for(dataset, shared)
-    model, history = train_run(
-        os.path.join("runs", "zoo", name),
-        dataset,
-        seed=seed,
-        data_dir=data_dir,
-        verbose=verbose,
-        **spec,
-    )
-    test = evaluate_run(model, dataset, "test", spec["batch_size"], data_dir)
-    val = evaluate_run(model, dataset, "val", spec["batch_size"], data_dir)
-    splits = load_splits(dataset, spec["batch_size"], seed, data_dir)
-    sampler = model.get_layer("sampler")
-    metadata = {
-        "name": name,
-        "description": description or f"{spec['sampler'].upper()} on {dataset}",
-        "dataset": dataset,
-        "input_shape": list(splits.input_shape),
-        "num_classes": splits.num_classes,
-        "class_names": splits.class_names,
-        "sampler": spec["sampler"],
-        "k": int(sampler.num_selected),
-        "recipe": {
-            **spec,
-            "seed": seed,
-            "epochs_run": len(history["loss"]),
-            "selection": "lowest validation loss",
-        },
-        "split_sizes": {s: m["num_samples"] for s, m in (("val", val), ("test", test))},
-        "val_metrics": _round(val),
-        "test_metrics": _round(test),
-        "license": POCUS_LICENSE
-        if dataset == "pocus"
-        else (MEDMNIST_LICENSE if dataset != "synthetic" else "Apache-2.0 (generated data)"),
-        "evaluate": f"das-keras zoo evaluate {name} --data-dir <folder of the {dataset} data>",
-    }
-    return zoo.save(model, os.path.join("zoo", name), metadata)
-
-
-def _round(metrics):
-    return {
-        k: (round(v, 6) if isinstance(v, float) else v)
-        for k, v in metrics.items()
-        if k not in ("dataset", "split")
-    }
+    run_dir = os.path.join("runs", "zoo", name)
+    train_run(run_dir, dataset, seed=seed, data_dir=data_dir, verbose=verbose, **spec)
+    return save_run_as_preset(run_dir, os.path.join("zoo", name), name, description, data_dir)
 
 
 def main(argv=None):

@@ -15,6 +15,18 @@ from das_keras.layers import (  # noqa: E402
 )
 from das_keras.version import __version__  # noqa: E402
 
+# Modules whose dependencies are optional extras load on first use: `dk.tuning` needs
+# keras-tuner, `dk.export` tf2onnx, `dk.viz` matplotlib.
+_LAZY_MODULES = ("evaluation", "export", "training", "tuning", "viz")
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f"das_keras.{name}")
+    raise AttributeError(f"module 'das_keras' has no attribute {name!r}")
+
 __all__ = [
     "ADPSLayer",
     "DASLayer",
@@ -24,7 +36,12 @@ __all__ = [
     "UniformSampler",
     "__version__",
     "data",
+    "evaluation",
+    "export",
     "layers",
     "models",
+    "training",
+    "tuning",
+    "viz",
     "zoo",
 ]

@@ -4,7 +4,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("demo", "train", "evaluate", "zoo")
+COMMANDS = ("demo", "train", "evaluate", "zoo", "tune")
 
 
 def build_parser():

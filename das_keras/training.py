@@ -321,3 +321,85 @@ def _check_or_write_config(output_dir, config):
         return
     with open(path, "w") as f:
         json.dump(config, f, indent=2)
+
+
+DATASET_LICENSES = {
+    "synthetic": "Apache-2.0 (generated data)",
+    "pocus": (
+        "Non-commercial research use only: trained on POCUS clips that are mostly CC BY-NC 4.0 / "
+        "CC BY-NC-SA (see the data set's dataset_metadata.csv for each clip's license)."
+    ),
+    "busv": "Non-commercial research use only (BUSV data terms; see its repository).",
+}
+MEDMNIST3D_LICENSE = "CC BY 4.0 (MedMNIST v3)"
+
+
+def save_run_as_preset(run_dir, directory, name=None, description=None, data_dir=None):
+    """Evaluates a finished `train_run` folder and saves its model as a zoo preset.
+
+    The test split is evaluated once here, for the published number; the validation metrics
+    are stored beside it.
+
+    Args:
+        run_dir: folder of a finished `train_run` (holds run_config.json and model.keras).
+        directory: preset folder to write.
+        name: preset name; default the folder's name.
+        description: one line for the zoo table.
+        data_dir: data folder of the run's data set.
+
+    Returns:
+        The metadata written (see `das_keras.zoo.save`).
+
+    Example:
+        >>> save_run_as_preset("runs/vessel", "zoo/das_vessel", data_dir="data")  # doctest: +SKIP
+    """
+    import keras
+
+    from das_keras import zoo
+
+    with open(os.path.join(run_dir, "run_config.json")) as f:
+        config = json.load(f)
+    model = keras.models.load_model(os.path.join(run_dir, "model.keras"))
+    dataset = config["dataset"]
+    options = {
+        "data_dir": data_dir,
+        "size": config["size"],
+        "num_frames": config["num_frames"],
+        "frame_size": config["frame_size"],
+    }
+    results = {
+        split: evaluate_run(model, dataset, split, config["batch_size"], **options)
+        for split in ("val", "test")
+    }
+    splits = load_splits(dataset, config["batch_size"], 0, **options)
+    name = name or os.path.basename(os.path.normpath(directory))
+    sampler = config["sampler"]
+    metadata = {
+        "name": name,
+        "description": description or f"{sampler.upper()} on {dataset}",
+        "dataset": dataset,
+        "input_shape": list(splits.input_shape),
+        "num_classes": splits.num_classes,
+        "class_names": splits.class_names,
+        "sampler": sampler,
+        "k": int(model.get_layer("sampler").num_selected),
+        "recipe": {
+            **config,
+            "epochs_run": len(read_log(os.path.join(run_dir, "log.csv"))["loss"]),
+            "selection": "lowest validation loss",
+        },
+        "split_sizes": {split: r["num_samples"] for split, r in results.items()},
+        "val_metrics": _rounded(results["val"]),
+        "test_metrics": _rounded(results["test"]),
+        "license": DATASET_LICENSES.get(dataset, MEDMNIST3D_LICENSE),
+        "evaluate": f"das-keras zoo evaluate {name} --data-dir <folder of the {dataset} data>",
+    }
+    return zoo.save(model, directory, metadata)
+
+
+def _rounded(metrics):
+    return {
+        key: round(value, 6) if isinstance(value, float) else value
+        for key, value in metrics.items()
+        if key not in ("dataset", "split")
+    }

@@ -10,7 +10,9 @@ def register(subparsers):
         "evaluate", help="balanced accuracy and AUC of a trained model on a split"
     )
     add_data_arguments(parser)
-    parser.add_argument("--model", required=True, help="a .keras file or a run folder")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="a .keras file or a run folder")
+    source.add_argument("--preset", help="a zoo preset (its data set is the default --dataset)")
     parser.add_argument("--split", default="test", choices=("val", "test"))
     parser.add_argument("--json", default=None, help="also write the metrics to this file")
     parser.set_defaults(func=run)
@@ -19,9 +21,16 @@ def register(subparsers):
 def run(args):
     from das_keras.training import evaluate_run
 
-    metrics = evaluate_run(
-        args.model, args.dataset, args.split, args.batch_size, **data_options(args)
-    )
+    model, options = args.model, data_options(args)
+    if args.preset:
+        from das_keras import zoo
+
+        metadata = zoo.load_metadata(args.preset)
+        model = zoo.load(args.preset, compile=False)
+        args.dataset = metadata["dataset"]
+        shape = metadata["input_shape"]
+        options.update(size=shape[1], num_frames=shape[0], frame_size=shape[1])
+    metrics = evaluate_run(model, args.dataset, args.split, args.batch_size, **options)
     print(metrics_table(metrics))
     text = json.dumps(metrics, indent=2)
     print(text)

@@ -24,6 +24,12 @@ def register(subparsers):
     parser.add_argument("--augment", action="store_true", help="random flips and 90-degree turns")
     parser.add_argument("--no-class-weights", action="store_true")
     parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    parser.add_argument(
+        "--save-preset",
+        default=None,
+        metavar="DIR",
+        help="also evaluate on the test split and save the model as a zoo preset folder",
+    )
     parser.set_defaults(func=run)
 
 
@@ -53,4 +59,9 @@ def run(args):
         f"best model: {args.output}/model.keras; validation balanced accuracy "
         f"{metrics['balanced_accuracy']:.4f}, AUC {metrics['auc']:.4f}"
     )
+    if args.save_preset:
+        from das_keras.training import save_run_as_preset
+
+        metadata = save_run_as_preset(args.output, args.save_preset, data_dir=args.data_dir)
+        print(f"preset written to {args.save_preset}; test {metadata['test_metrics']}")
     return 0

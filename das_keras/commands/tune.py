@@ -1,0 +1,454 @@
+"""`das-keras tune`: search DAS heads, tau0 and k (and optionally more) with keras-tuner.
+
+    das-keras tune --dataset vessel --data-dir DIR --tuner bayesian --trials 20 --epochs 15 \\
+        --output runs/tune_vessel --k 0.25,0.5 --heads 1,2,4 --tau0 0.1:5 --save-preset zoo/x
+
+The search lives in `<output>/search` (keras-tuner's oracle and one `trial_*` folder per trial)
+and is resumable: running the same command again reloads it (keras-tuner `overwrite=False`),
+runs only the trials still missing (none when `--trials` are done; raise `--trials` to continue
+the search) and runs again a trial that was interrupted; finished trials are kept. The
+arguments that define the search are kept in `<output>/tune_config.json`, and a rerun with other
+ones is refused. The best configuration and its validation objective are printed; the best model
+is then evaluated once on the test split (the only use of the test split) and the result written
+to `<output>/best.json`; `--save-preset DIR` writes it as a zoo preset.
+
+Value syntax: `--k 0.5` (fixed fraction of T), `--k 7,14` (choice of counts), `--k 0.25,0.5`
+(choice of fractions); `--heads 4` or `--heads 1,2,4`; `--tau0 1.0` (fixed), `--tau0 0.1:5`
+(log-uniform range), `--tau0 0.5,1,2` (choice); `--lr` like `--tau0`; `--width 0.5,1`;
+`--aggregation mean,conv1d`; `--hidden-units 16,32`.
+
+Distributed search (keras-tuner's chief / worker mode) on one machine: start one chief and two
+workers with the same arguments and output folder, told apart by environment variables:
+
+    export KERASTUNER_ORACLE_IP=127.0.0.1 KERASTUNER_ORACLE_PORT=8000
+    KERASTUNER_TUNER_ID=chief  das-keras tune --dataset vessel --output runs/t --trials 20 &
+    KERASTUNER_TUNER_ID=tuner0 das-keras tune --dataset vessel --output runs/t --trials 20 &
+    KERASTUNER_TUNER_ID=tuner1 das-keras tune --dataset vessel --output runs/t --trials 20 &
+    wait
+
+The chief serves the oracle and, once the workers have run all trials, reports the best
+configuration, evaluates it on the test split and saves the preset; the workers train trials and
+exit without reporting.
+"""
+
+import argparse
+import json
+import os
+import sys
+import warnings
+
+from das_keras.commands.common import add_data_arguments, data_options, metrics_table, parse_k
+
+# Used where das_keras.training (being extended by another engineer) has no DATASET_LICENSES.
+LICENSES = {
+    "synthetic": "Apache-2.0 (generated data)",
+    "pocus": "Non-commercial research use only (see dataset_metadata.csv for each clip's license)",
+    "busv": "Non-commercial research use only (BUSV data terms; see its repository).",
+}
+MEDMNIST_LICENSE = "CC BY 4.0 (MedMNIST v3)"
+# Arguments that do not change what is searched: they may differ between runs of one search.
+RUN_ONLY_ARGUMENTS = ("trials", "verbose", "save_preset", "preset_name", "data_dir", "output")
+
+DISTRIBUTED_HELP = """\
+distributed search (keras-tuner chief / workers) on one machine:
+  export KERASTUNER_ORACLE_IP=127.0.0.1 KERASTUNER_ORACLE_PORT=8000
+  KERASTUNER_TUNER_ID=chief  das-keras tune --dataset vessel --output runs/t --trials 20 &
+  KERASTUNER_TUNER_ID=tuner0 das-keras tune --dataset vessel --output runs/t --trials 20 &
+  KERASTUNER_TUNER_ID=tuner1 das-keras tune --dataset vessel --output runs/t --trials 20 &
+  wait
+all three share the --output folder; the chief serves the oracle and reports at the end,
+the workers run the trials."""
+
+
+def register(subparsers):
+    """Adds the `tune` sub-command to an argparse sub-parsers object.
+
+    Args:
+        subparsers: the object returned by `ArgumentParser.add_subparsers()`.
+
+    Returns:
+        The `tune` argument parser (its `func` default runs the search).
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> tune_parser = register(parser.add_subparsers(dest="command"))
+        >>> args = parser.parse_args(["tune", "--output", "runs/t", "--k", "7,14"])
+        >>> args.k
+        (7, 14)
+    """
+    parser = subparsers.add_parser(
+        "tune",
+        help="search DAS heads, tau0 and k with keras-tuner (resumable)",
+        description="Search DAS heads, tau0 and k (optionally also the learning rate, the "
+        "small_cnn width, the aggregation and the DAS network width) with keras-tuner, on the "
+        "validation split. Running the same command again continues the search in --output; the "
+        "best model is then evaluated on the test split and can be saved as a zoo preset.",
+        epilog=DISTRIBUTED_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_data_arguments(parser)
+    parser.add_argument(
+        "--output", required=True, help="search folder (an existing search is continued)"
+    )
+    parser.add_argument(
+        "--tuner",
+        default="random",
+        choices=("random", "bayesian", "hyperband"),
+        help="keras-tuner RandomSearch, BayesianOptimization or Hyperband (default: random)",
+    )
+    parser.add_argument(
+        "--trials",
+        type=_positive_int,
+        default=None,
+        help="trials in total, across resumed runs (default: 10; Hyperband: its whole schedule)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=10,
+        help="epochs per trial; Hyperband: epochs of its longest trials (default: 10)",
+    )
+    parser.add_argument("--objective", default="val_auc", choices=("val_auc", "val_loss"))
+    parser.add_argument(
+        "--k",
+        type=_parse_k_values,
+        default=None,
+        help="slices kept: 0.5 (fraction of T), 7,14 (choice of counts), 0.25,0.5 (choice of "
+        "fractions) (default: 0.25,0.5)",
+    )
+    parser.add_argument(
+        "--heads",
+        type=_int_values,
+        default=None,
+        help="DAS heads: 4 or a choice 1,2,4 (default: 1,2,4,8)",
+    )
+    parser.add_argument(
+        "--tau0",
+        type=_continuous_values,
+        default=None,
+        help="DAS base temperature: 1.0 (fixed), 0.1:5 (log-uniform range), 0.5,1,2 (choice) "
+        "(default: 0.1:5)",
+    )
+    parser.add_argument(
+        "--lr",
+        type=_continuous_values,
+        default=None,
+        help="Adam learning rate, same syntax as --tau0 (default: 1e-3 fixed)",
+    )
+    parser.add_argument(
+        "--width",
+        type=_float_values,
+        default=None,
+        help="small_cnn filter multiplier: 1.0 or a choice 0.5,1 (default: 1.0)",
+    )
+    parser.add_argument(
+        "--aggregation",
+        type=_str_values,
+        default=None,
+        help="mean, max, attention, conv1d, or a choice like mean,conv1d (default: mean)",
+    )
+    parser.add_argument(
+        "--hidden-units",
+        type=_int_values,
+        default=None,
+        help="width of the DAS attention networks: 32 or a choice 16,32 (default: 32)",
+    )
+    parser.add_argument(
+        "--backbone", default="small_cnn", choices=("small_cnn", "mobilenetv3small")
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of oracle, weights and data")
+    parser.add_argument(
+        "--train-batches",
+        type=_positive_int,
+        default=None,
+        help="use only this many training batches per epoch (quick searches; default: all)",
+    )
+    parser.add_argument("--no-class-weights", action="store_true")
+    parser.add_argument(
+        "--project-name", default="search", help="keras-tuner project name (default: search)"
+    )
+    parser.add_argument(
+        "--save-preset", default=None, metavar="DIR", help="save the best model as a zoo preset"
+    )
+    parser.add_argument("--preset-name", default=None, help="preset name (default: DIR's name)")
+    parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args):
+    """Runs (or continues) the search of parsed `tune` arguments, then reports the best model.
+
+    Args:
+        args: the `argparse.Namespace` of the `tune` parser.
+
+    Returns:
+        Exit code: 0 on success, 1 when no trial completed (the failures are printed).
+
+    Example:
+        >>> args = parser.parse_args(["tune", "--output", "runs/t", "--trials", "2"])
+        >>> run(args)  # doctest: +SKIP
+        0
+    """
+    from das_keras import tuning
+    from das_keras.training import load_splits
+
+    zoo = _zoo_module() if args.save_preset else None  # fail before the search, not after
+    splits = load_splits(
+        args.dataset,
+        args.batch_size,
+        args.seed,
+        args.data_dir,
+        args.size,
+        num_frames=args.frames,
+        frame_size=args.frame_size,
+    )
+    options = {
+        name: value
+        for name, value in (
+            ("k", args.k),
+            ("heads", args.heads),
+            ("tau0", args.tau0),
+            ("learning_rate", args.lr),
+            ("width", args.width),
+            ("aggregation", args.aggregation),
+            ("hidden_units", args.hidden_units),
+        )
+        if value is not None
+    }
+    hypermodel = tuning.DASHyperModel(
+        splits.input_shape,
+        splits.num_classes,
+        backbone=args.backbone,
+        objective=args.objective,
+        seed=args.seed,
+        **options,
+    )
+    _check_or_write_config(args)
+    max_trials = args.trials if args.trials or args.tuner == "hyperband" else 10
+    tuner = tuning.make_tuner(
+        hypermodel,
+        args.tuner,
+        directory=args.output,
+        project_name=args.project_name,
+        max_trials=max_trials,
+        max_epochs=args.epochs,
+        seed=args.seed,
+        overwrite=False,
+    )
+    train = splits.train.take(args.train_batches) if args.train_batches else splits.train
+    tuner.search(
+        train,
+        validation_data=splits.val,
+        epochs=args.epochs,
+        class_weight=None if args.no_class_weights else splits.class_weight,
+        verbose=args.verbose,
+    )
+    if tuning.is_worker():
+        print(f"worker {os.environ.get('KERASTUNER_TUNER_ID')}: no trials left; the chief reports.")
+        return 0
+
+    summary = tuning.trial_summary(tuner)
+    print(
+        f"search {os.path.join(args.output, args.project_name)}: {summary['num_trials']} trials, "
+        f"{summary['num_completed']} completed; objective {summary['objective']} "
+        f"({summary['direction']})"
+    )
+    best = summary["best"]
+    if best is None:
+        print("error: no trial completed. Failures:", file=sys.stderr)
+        for message in summary["failures"][-3:]:
+            print(message, file=sys.stderr)
+        return 1
+    print(f"best trial {best['trial_id']}: {summary['objective']} {best['score']:.4f}")
+    for name, value in best["hyperparameters"].items():
+        print(f"  {name}: {value}")
+
+    with warnings.catch_warnings():
+        # keras-tuner loads the checkpoint into a freshly compiled model whose optimizer has no
+        # state yet; the optimizer state is not needed for evaluation or a preset.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        model = tuner.get_best_models(1)[0]
+    metrics = _evaluate_test(model, args)
+    print(f"best model on the test split of {args.dataset}:")
+    print(metrics_table(metrics))
+    result = {
+        "dataset": args.dataset,
+        "objective": summary["objective"],
+        "best_trial": best["trial_id"],
+        "val_objective": best["score"],
+        "hyperparameters": best["hyperparameters"],
+        "k_slices": int(model.get_layer("sampler").num_selected),
+        "num_trials": summary["num_trials"],
+        "test_metrics": metrics,
+    }
+    _write_json(os.path.join(args.output, "best.json"), result)
+    if zoo is not None:
+        metadata = _preset_metadata(args, splits, model, result)
+        zoo.save(model, args.save_preset, metadata)
+        print(f"preset saved to {args.save_preset}")
+    return 0
+
+
+def _evaluate_test(model, args):
+    from das_keras.training import evaluate_run
+
+    return evaluate_run(model, args.dataset, "test", args.batch_size, **data_options(args))
+
+
+def _preset_metadata(args, splits, model, result):
+    from das_keras import training
+    from das_keras.training import evaluate_run
+
+    name = args.dataset.split(":", 1)[-1]
+    licenses = getattr(training, "DATASET_LICENSES", LICENSES)
+    hyperparameters = result["hyperparameters"]
+    preset_name = args.preset_name or os.path.basename(os.path.normpath(args.save_preset))
+    val_metrics = evaluate_run(model, args.dataset, "val", args.batch_size, **data_options(args))
+    return {
+        "name": preset_name,
+        "description": f"DAS on {args.dataset}, tuned by a keras-tuner {args.tuner} search",
+        "dataset": args.dataset,
+        "input_shape": list(splits.input_shape),
+        "num_classes": splits.num_classes,
+        "class_names": list(splits.class_names),
+        "sampler": "das",
+        "k": result["k_slices"],
+        "backbone": args.backbone,
+        "aggregation": hyperparameters.get("aggregation"),
+        "recipe": {
+            "optimizer": "adam",
+            "learning_rate": hyperparameters.get("learning_rate"),
+            "loss": "sparse_categorical_crossentropy",
+            "batch_size": args.batch_size,
+            "epochs": args.epochs,
+            "train_batches_per_epoch": args.train_batches,
+            "class_weighting": not args.no_class_weights,
+            "selection": f"keras-tuner {args.tuner} search, best {result['objective']} on the "
+            "validation split",
+            "trials": result["num_trials"],
+            "best_trial": result["best_trial"],
+            "val_objective": result["val_objective"],
+            "hyperparameters": hyperparameters,
+        },
+        "seed": args.seed,
+        "split_sizes": {
+            "val": val_metrics["num_samples"],
+            "test": result["test_metrics"]["num_samples"],
+        },
+        "val_metrics": val_metrics,
+        "test_metrics": result["test_metrics"],
+        "license": licenses.get(name, getattr(training, "MEDMNIST3D_LICENSE", MEDMNIST_LICENSE)),
+    }
+
+
+def _zoo_module():
+    try:
+        from das_keras import zoo
+    except ImportError as error:
+        raise SystemExit(
+            f"error: --save-preset needs das_keras.zoo, which cannot be imported ({error})."
+        ) from None
+    return zoo
+
+
+def _check_or_write_config(args):
+    config = {
+        key: repr(value) if isinstance(value, tuple | list) else value  # (0.1, 5) != [0.1, 5]
+        for key, value in sorted(vars(args).items())
+        if key not in RUN_ONLY_ARGUMENTS and key not in ("func", "command")
+    }
+    path = os.path.join(args.output, "tune_config.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            previous = json.load(f)
+        changed = sorted(key for key in config if previous.get(key) != config[key])
+        if changed:
+            raise ValueError(
+                f"`--output` {args.output} holds a search with other settings "
+                f"({', '.join(f'{k}: {previous.get(k)!r} -> {config[k]!r}' for k in changed)}); "
+                "continue it with the same arguments (only --trials may grow) or choose a new "
+                "output folder."
+            )
+        return
+    os.makedirs(args.output, exist_ok=True)
+    _write_json(path, config)
+
+
+def _write_json(path, data):
+    # Written to a temporary file and renamed: processes of a distributed search share the folder.
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w") as f:
+        json.dump(data, f, indent=2, default=str)
+        f.write("\n")
+    os.replace(temporary, path)
+
+
+# --- value parsers --------------------------------------------------------------------------
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1; received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an int >= 1; received {text!r}")
+    return value
+
+
+def _split(text):
+    parts = [p.strip() for p in text.split(",")]
+    if not all(parts):
+        raise argparse.ArgumentTypeError(f"empty entry in the list {text!r}")
+    return parts
+
+
+def _one_or_tuple(values):
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def _parse_k_values(text):
+    try:
+        return _one_or_tuple([parse_k(p) for p in _split(text)])
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected counts like 7 or 7,14, or fractions like 0.5 or 0.25,0.5; received {text!r}"
+        ) from None
+
+
+def _int_values(text):
+    try:
+        return _one_or_tuple([int(p) for p in _split(text)])
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected ints like 4 or 1,2,4; received {text!r}"
+        ) from None
+
+
+def _float_values(text):
+    try:
+        return _one_or_tuple([float(p) for p in _split(text)])
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers like 1.0 or 0.5,1; received {text!r}"
+        ) from None
+
+
+def _str_values(text):
+    return _one_or_tuple(_split(text))
+
+
+def _continuous_values(text):
+    """ "1.0" fixed, "0.1:5" a (low, high) range, "0.5,1,2" a choice (a list)."""
+    try:
+        if ":" in text:
+            low, high = text.split(":")
+            return (float(low), float(high))
+        values = [float(p) for p in _split(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number (1.0), a range low:high (0.1:5) or a list (0.5,1,2); "
+            f"received {text!r}"
+        ) from None
+    return values[0] if len(values) == 1 else values
