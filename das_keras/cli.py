@@ -4,7 +4,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("demo", "train", "evaluate", "zoo", "tune")
+COMMANDS = ("demo", "train", "evaluate", "zoo", "tune", "explain")
 
 
 def build_parser():

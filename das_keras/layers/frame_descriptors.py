@@ -7,14 +7,20 @@ from das_keras.layers import functional as F
 
 DESCRIPTORS = ("variance", "temporal_difference", "sobel", "laplacian")
 
-_SOBEL_X = [[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]
-_LAPLACIAN = [[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]
+def _edge_maps(frames):
+    """Sobel x / y and Laplacian responses of (N, H, W) frames, zero padded ("same" size).
 
-
-def _edge_kernels():
-    sobel_x = ops.convert_to_tensor(_SOBEL_X)
-    kernel = ops.stack([sobel_x, ops.transpose(sobel_x), ops.convert_to_tensor(_LAPLACIAN)], -1)
-    return kernel[:, :, None, :]  # (3, 3, in=1, out=3): sobel_x, sobel_y, laplacian
+    Written as shifted differences rather than a convolution: the same numbers as a 3x3
+    cross-correlation with zero padding, several times faster on CPU for 1-channel frames.
+    """
+    p = ops.pad(frames, [[0, 0], [1, 1], [1, 1]])
+    dx = p[:, :, 2:] - p[:, :, :-2]  # (N, H + 2, W)
+    sobel_x = dx[:, :-2] + 2.0 * dx[:, 1:-1] + dx[:, 2:]
+    dy = p[:, 2:, :] - p[:, :-2, :]  # (N, H, W + 2)
+    sobel_y = dy[:, :, :-2] + 2.0 * dy[:, :, 1:-1] + dy[:, :, 2:]
+    center = p[:, 1:-1, 1:-1]
+    laplacian = p[:, :-2, 1:-1] + p[:, 2:, 1:-1] + p[:, 1:-1, :-2] + p[:, 1:-1, 2:] - 4.0 * center
+    return sobel_x, sobel_y, laplacian
 
 
 def frame_descriptors(x, descriptors=DESCRIPTORS, scales=1, normalize=True):
@@ -55,8 +61,8 @@ def frame_descriptors(x, descriptors=DESCRIPTORS, scales=1, normalize=True):
         seq = ops.reshape(frames, (batch, num_frames, -1))  # (B, T, pixels)
         edges = None
         if "sobel" in descriptors or "laplacian" in descriptors:
-            edges = ops.conv(frames, _edge_kernels(), padding="same")
-            edges = ops.reshape(edges, (batch, num_frames, -1, 3))
+            maps = _edge_maps(frames[..., 0])
+            edges = ops.stack([ops.reshape(m, (batch, num_frames, -1)) for m in maps], axis=-1)
         for name in descriptors:
             columns.append(_one_descriptor(name, seq, edges))
     features = ops.stack(columns, axis=-1)

@@ -1,0 +1,211 @@
+"""The method comparison (the paper's Table 1 on the data we have).
+
+Trains Full, Random, Uniform, DPS, ADPS and DAS with the same backbone and recipe on each data set,
+at k = 50% (and 25%) of T, for several seeds; selects each run's epoch on the validation loss
+only; evaluates once on the test split; and writes docs/results/comparison.md and .json with the
+mean and standard deviation over seeds, beside the published reference numbers.
+
+Every run is cached in runs/compare/<dataset>/<backbone>/k<k>/<sampler>/seed<seed>/ (resumable;
+finished runs are not repeated), so the tables can be rebuilt from whatever has finished:
+
+    python benchmarks/compare.py --datasets vessel adrenal pocus synthetic --seeds 0 1 2
+    python benchmarks/compare.py --report-only
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+
+import numpy as np
+
+SAMPLERS = ("full", "random", "uniform", "dps", "adps", "das")
+BACKBONES = {  # name -> build_classifier arguments
+    "ours": {"backbone": "small_cnn", "aggregation": "conv1d"},
+    "paper": {"backbone": "mobilenetv3small", "aggregation": "conv1d"},
+}
+RECIPE = {"epochs": 40, "batch_size": 32, "learning_rate": 1e-3, "patience": 10}
+DATA_SUBDIR = {"vessel": "medmnist3d", "adrenal": "medmnist3d", "pocus": "pocus"}
+AUGMENT = {"vessel": True, "adrenal": True}
+REFERENCES = {  # published numbers: (AUC, accuracy)
+    "vessel": [
+        ("DAS (paper, MobileNetV3-Small)", 0.752, 0.829),
+        ("ADPS (paper)", 0.739, 0.807),
+        ("ResNet-18+3D (MedMNIST v2)", 0.874, 0.877),
+        ("ResNet-18+ACS (MedMNIST v2)", 0.930, 0.928),
+    ],
+    "adrenal": [
+        ("ResNet-18+3D (MedMNIST v2)", 0.827, 0.721),
+        ("ResNet-18+ACS (MedMNIST v2)", 0.839, 0.754),
+    ],
+}
+
+
+def run_dir(dataset, backbone, k, sampler, seed):
+    k_label = "all" if sampler == "full" else f"{k:g}"
+    return os.path.join("runs", "compare", dataset, backbone, f"k{k_label}", sampler, f"seed{seed}")
+
+
+def run_one(dataset, backbone, k, sampler, seed, shared, epochs):
+    """Trains and evaluates one configuration, or returns its cached result."""
+    from das_keras.training import evaluate_run, read_log, train_run
+
+    folder = run_dir(dataset, backbone, k, sampler, seed)
+    result_path = os.path.join(folder, "result.json")
+    if os.path.exists(result_path):
+        with open(result_path) as f:
+            return json.load(f)
+    data_dir = os.path.join(shared, DATA_SUBDIR[dataset]) if dataset in DATA_SUBDIR else None
+    start = time.time()
+    model, history = train_run(
+        folder,
+        dataset,
+        sampler=sampler,
+        k=k,
+        seed=seed,
+        data_dir=data_dir,
+        verbose=0,
+        augment=AUGMENT.get(dataset, False),
+        **BACKBONES[backbone],
+        **{**RECIPE, "epochs": epochs},
+    )
+    result = {
+        "dataset": dataset,
+        "backbone": backbone,
+        "k": k,
+        "sampler": sampler,
+        "seed": seed,
+        "k_slices": int(model.get_layer("sampler").num_selected),
+        "val": evaluate_run(model, dataset, "val", RECIPE["batch_size"], data_dir),
+        "test": evaluate_run(model, dataset, "test", RECIPE["batch_size"], data_dir),
+        "epochs_run": len(read_log(os.path.join(folder, "log.csv"))["loss"]),
+        "seconds": time.time() - start,
+    }
+    with open(result_path, "w") as f:
+        json.dump(result, f, indent=2)
+    return result
+
+
+def collect():
+    """All cached results under runs/compare."""
+    results = []
+    for root, _, files in os.walk(os.path.join("runs", "compare")):
+        if "result.json" in files:
+            with open(os.path.join(root, "result.json")) as f:
+                results.append(json.load(f))
+    return results
+
+
+def summarize(results):
+    """Mean and std over seeds per (dataset, backbone, k, sampler); full counts for every k."""
+    groups = defaultdict(list)
+    ks = {r["k"] for r in results if r["sampler"] != "full"} or {0.5}
+    for r in results:
+        for k in ks if r["sampler"] == "full" else [r["k"]]:
+            groups[(r["dataset"], r["backbone"], k, r["sampler"])].append(r)
+    summary = {}
+    for key, runs in groups.items():
+        entry = {"seeds": sorted(r["seed"] for r in runs), "k_slices": runs[0]["k_slices"]}
+        for split in ("val", "test"):
+            for metric in ("auc", "balanced_accuracy", "accuracy"):
+                values = np.array([r[split][metric] for r in runs], dtype=float)
+                entry[f"{split}_{metric}_mean"] = float(np.mean(values))
+                entry[f"{split}_{metric}_std"] = float(np.std(values))
+        summary["/".join(map(str, key))] = entry
+    return summary
+
+
+def markdown(summary):
+    lines = [
+        "# Method comparison",
+        "",
+        "Written by `benchmarks/compare.py` from the runs it trained (see its docstring). Test",
+        "metrics, mean ± std over the seeds listed; each run's epoch chosen on validation loss.",
+        "Backbones: *ours* = small 2D CNN per slice + 1D conv over slices; *paper* =",
+        "MobileNetV3-Small (32x32 slices) + 1D conv. Same recipe for every method: "
+        f"Adam {RECIPE['learning_rate']}, batch {RECIPE['batch_size']}, up to the epochs shown in",
+        "the JSON, early stopping on validation loss, balanced class weights, flips and 90-degree",
+        "turns on MedMNIST3D.",
+        "",
+    ]
+    keys = sorted({tuple(k.split("/")[:3]) for k in summary})
+    for dataset, backbone, k in keys:
+        lines += [
+            f"## {dataset}, backbone {backbone}, k = {float(k):.0%} of T",
+            "",
+            "| method | slices seen | test AUC | test balanced acc. | test acc. | val AUC "
+            "| seeds |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for sampler in SAMPLERS:
+            e = summary.get(f"{dataset}/{backbone}/{k}/{sampler}")
+            if e is None:
+                continue
+            cells = [
+                f"{e[f'{split}_{metric}_mean']:.3f} ± {e[f'{split}_{metric}_std']:.3f}"
+                for split, metric in (
+                    ("test", "auc"),
+                    ("test", "balanced_accuracy"),
+                    ("test", "accuracy"),
+                    ("val", "auc"),
+                )
+            ]
+            lines.append(
+                f"| {sampler} | {e['k_slices']} | {' | '.join(cells)} | {len(e['seeds'])} |"
+            )
+        for name, auc, acc in REFERENCES.get(dataset, []):
+            lines.append(f"| *{name}, published* | - | {auc:.3f} | - | {acc:.3f} | - | - |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write_report(output):
+    summary = summarize(collect())
+    with open(output + ".json", "w") as f:
+        json.dump({"recipe": RECIPE, "backbones": BACKBONES, "summary": summary}, f, indent=2)
+    with open(output + ".md", "w") as f:
+        f.write(markdown(summary) + "\n")
+    return summary
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--datasets", nargs="+", default=["vessel", "adrenal", "pocus", "synthetic"]
+    )
+    parser.add_argument("--samplers", nargs="+", default=list(SAMPLERS), choices=SAMPLERS)
+    parser.add_argument(
+        "--backbones", nargs="+", default=["ours", "paper"], choices=list(BACKBONES)
+    )
+    parser.add_argument("--k", nargs="+", type=float, default=[0.5, 0.25])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=RECIPE["epochs"])
+    parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
+    parser.add_argument("--output", default=os.path.join("docs", "results", "comparison"))
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.report_only:
+        for dataset in args.datasets:
+            for backbone in args.backbones:
+                for k in args.k:
+                    for sampler in args.samplers:
+                        if sampler == "full" and k != args.k[0]:
+                            continue  # the full model does not depend on k
+                        for seed in args.seeds:
+                            r = run_one(
+                                dataset, backbone, k, sampler, seed, args.shared, args.epochs
+                            )
+                            print(
+                                f"{dataset} {backbone} k={k} {sampler} seed={seed}: test AUC "
+                                f"{r['test']['auc']:.3f}",
+                                flush=True,
+                            )
+                            write_report(args.output)
+    write_report(args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
