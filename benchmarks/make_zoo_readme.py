@@ -68,13 +68,13 @@ def untrained_section():
     for short in NOT_AVAILABLE_HERE:
         lines.append(
             f"    das-keras train --dataset {short} --sampler das --k 0.5 --backbone small_cnn "
-            f"--aggregation conv1d --augment --epochs 40 --output runs/das_{short} "
+            f"--aggregation conv1d --augment --epochs 30 --patience 8 --output runs/das_{short} "
             f"--save-preset zoo/das_{NOT_AVAILABLE_HERE[short]}_28"
         )
     lines.append(
         "    das-keras train --dataset busv --data-dir <BUSV root> --sampler das --k 0.5 "
-        "--frames 32 --frame-size 64 --aggregation conv1d --epochs 40 --output runs/das_busv "
-        "--save-preset zoo/das_busv"
+        "--frames 32 --frame-size 64 --aggregation conv1d --epochs 30 --patience 8 "
+        "--output runs/das_busv --save-preset zoo/das_busv"
     )
     return "\n".join(lines)
 

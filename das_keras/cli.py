@@ -4,7 +4,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("demo", "train", "evaluate", "zoo", "tune", "explain")
+COMMANDS = ("demo", "train", "evaluate", "zoo", "tune", "explain", "export")
 
 
 def build_parser():
