@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint tutorials clean
 
 $(STAMP): requirements-lock.txt setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,15 @@ demo: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/das-keras demo --output das_demo
 
 test: $(STAMP)
-	$(BIN)/ruff check das_keras tests
+	$(BIN)/ruff check das_keras tests benchmarks tutorials/make_notebooks.py
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/pytest -p no:cacheprovider -q --durations=10 tests
 
 lint: $(STAMP)
-	$(BIN)/ruff format das_keras tests
-	$(BIN)/ruff check --fix das_keras tests
+	$(BIN)/ruff format das_keras tests benchmarks tutorials/make_notebooks.py
+	$(BIN)/ruff check --fix das_keras tests benchmarks tutorials/make_notebooks.py
+
+tutorials: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python tutorials/make_notebooks.py --execute
 
 clean:
 	rm -rf $(VENV) das_demo

@@ -16,10 +16,10 @@ import sys
 RECIPE = {  # shared by every preset; the benchmark issue may settle on a better one
     "backbone": "small_cnn",
     "aggregation": "conv1d",
-    "epochs": 40,
+    "epochs": 30,
     "batch_size": 32,
     "learning_rate": 1e-3,
-    "patience": 10,
+    "patience": 8,
     "class_weighting": True,
 }
 
