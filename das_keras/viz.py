@@ -391,15 +391,19 @@ def _figure_class():
 
 
 def _enable_notebook_display():
-    """In a notebook kernel (Colab, Jupyter), imports pyplot once: the inline backend then registers
-    its PNG display of `Figure` objects, so a returned figure shows as the cell's output (and, not
-    being in pyplot's registry, only once). Elsewhere it does nothing: no GUI backend is touched."""
-    if "matplotlib.pyplot" in sys.modules or "IPython" not in sys.modules:
+    """In an IPython kernel (Colab, Jupyter), registers a PNG display for `Figure`, so a returned
+    figure shows as the cell's output without `%matplotlib inline` (which matplotlib 3.11 no
+    longer implies). Elsewhere it does nothing: no GUI backend is touched."""
+    if "IPython" not in sys.modules:
         return
     try:
+        from IPython.core.pylabtools import print_figure
+        from matplotlib.figure import Figure
+
         shell = sys.modules["IPython"].get_ipython()
         if shell is not None and getattr(shell, "kernel", None) is not None:
-            import matplotlib.pyplot  # noqa: F401
+            formatter = shell.display_formatter.formatters["image/png"]
+            formatter.for_type(Figure, lambda fig: print_figure(fig, "png", bbox_inches="tight"))
     except Exception:  # noqa: BLE001  (display in notebooks is a convenience, never an error)
         pass
 
