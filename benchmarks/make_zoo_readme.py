@@ -76,6 +76,15 @@ def untrained_section():
         "--frames 32 --frame-size 64 --aggregation conv1d --epochs 30 --patience 8 "
         "--output runs/das_busv --save-preset zoo/das_busv"
     )
+    lines += [
+        "",
+        "POCUS (covid / pneumonia / regular clips): `benchmarks/train_zoo.py --only das_pocus "
+        "full_pocus`",
+        "trains both presets, but with this recipe (small CNN from scratch, 32 frames of 64x64,",
+        "87 training clips) neither learned: both predicted a single class on the 18 test clips",
+        "(balanced accuracy 0.333), so they are not published. Weights trained on this data would be",
+        "for non-commercial research use only (most clips are CC BY-NC).",
+    ]
     return "\n".join(lines)
 
 
