@@ -82,7 +82,8 @@ def untrained_section():
         "full_pocus`",
         "trains both presets, but with this recipe (small CNN from scratch, 32 frames of 64x64,",
         "87 training clips) neither learned: both predicted a single class on the 18 test clips",
-        "(balanced accuracy 0.333), so they are not published. Weights trained on this data would be",
+        "(balanced accuracy 0.333), so they are not published. Weights trained on this data would",
+        "be",
         "for non-commercial research use only (most clips are CC BY-NC).",
     ]
     return "\n".join(lines)
