@@ -27,6 +27,7 @@ def __getattr__(name):
         return importlib.import_module(f"das_keras.{name}")
     raise AttributeError(f"module 'das_keras' has no attribute {name!r}")
 
+
 __all__ = [
     "ADPSLayer",
     "DASLayer",

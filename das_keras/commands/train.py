@@ -1,6 +1,7 @@
 """`das-keras train`."""
 
 from das_keras.commands.common import add_data_arguments, data_options, parse_k
+from das_keras.distribute import STRATEGIES
 from das_keras.layers import SAMPLERS
 from das_keras.models import AGGREGATIONS, BACKBONES
 
@@ -25,6 +26,16 @@ def register(subparsers):
     parser.add_argument("--no-class-weights", action="store_true")
     parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     parser.add_argument(
+        "--strategy",
+        default="default",
+        choices=STRATEGIES,
+        help="tf.distribute strategy: default (one device), mirrored (all local GPUs), "
+        "multi_worker (cluster from TF_CONFIG), tpu; --batch-size is the global batch",
+    )
+    parser.add_argument(
+        "--tpu", default=None, help="TPU name or grpc:// address for --strategy tpu"
+    )
+    parser.add_argument(
         "--save-preset",
         default=None,
         metavar="DIR",
@@ -34,8 +45,13 @@ def register(subparsers):
 
 
 def run(args):
+    from das_keras import distribute
     from das_keras.training import evaluate_run, train_run
 
+    # The strategy first: multi-worker and TPU strategies must be created before TensorFlow runs.
+    strategy = None
+    if args.strategy != "default" or args.tpu:
+        strategy = distribute.get_strategy(args.strategy, tpu=args.tpu)
     options = data_options(args)
     train_run(
         args.output,
@@ -52,8 +68,11 @@ def run(args):
         augment=args.augment,
         class_weighting=not args.no_class_weights,
         verbose=args.verbose,
+        strategy=strategy,
         **options,
     )
+    if strategy is not None and not distribute.is_chief(strategy):
+        return 0  # the chief evaluates and writes the run folder
     metrics = evaluate_run(args.output, args.dataset, "val", args.batch_size, **options)
     print(
         f"best model: {args.output}/model.keras; validation balanced accuracy "

@@ -7,6 +7,7 @@ from das_keras.layers import functional as F
 
 DESCRIPTORS = ("variance", "temporal_difference", "sobel", "laplacian")
 
+
 def _edge_maps(frames):
     """Sobel x / y and Laplacian responses of (N, H, W) frames, zero padded ("same" size).
 

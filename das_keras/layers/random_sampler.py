@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from das_keras.layers import functional as F
 from das_keras.layers.base_sampler import BaseSampler
 
 
@@ -35,8 +36,7 @@ class RandomSampler(BaseSampler):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def _select(self, inputs, training):
-        keys = keras.random.uniform(
-            (ops.shape(inputs)[0], self.num_slices), seed=self.seed_generator
-        )
+        # replica_uniform: each tf.distribute replica draws its own keys (see its docstring)
+        keys = F.replica_uniform((ops.shape(inputs)[0], self.num_slices), self.seed_generator)
         _, indices = ops.top_k(keys, k=self.num_selected)
         return self._fixed_selection(indices, inputs)
