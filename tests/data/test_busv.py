@@ -21,45 +21,9 @@ TRAIN = {
 VAL = {"benign/x0000000000000003": 7, RELABELLED[1]: 2, "malignant/x0000000000000004": 9}
 
 
-def _levels(name, num):
-    offset = 5 if name.startswith("malignant") else 0
-    return [offset + 12 * i for i in range(num)]  # frame i has one brightness: order is visible
-
-
-def _coco_vid(videos, with_video_names=True):
-    entries, images = [], []
-    for vid, (name, num) in enumerate(videos.items(), start=1):
-        entries.append({"id": vid, "name": name, "vid_train_frames": list(range(num))})
-        for frame in range(num):
-            images.append(
-                {
-                    "id": len(images) + 1,
-                    "file_name": f"{name}/{frame:06d}.png",
-                    "video_id": vid,
-                    "frame_id": frame,
-                    "height": 18,
-                    "width": 22,
-                }
-            )
-    coco = {"categories": [{"id": 1, "name": "lesion"}], "images": images, "annotations": []}
-    if with_video_names:
-        coco["videos"] = entries
-    return coco
-
-
 @pytest.fixture
-def busv_root(tmp_path):
-    from PIL import Image
-
-    root = tmp_path / "BUSV"
-    for name, num in {**TRAIN, **VAL}.items():
-        folder = root / "rawframes" / name
-        folder.mkdir(parents=True)
-        for i, level in enumerate(_levels(name, num)):
-            Image.fromarray(np.full((18, 22, 3), level, "uint8")).save(folder / f"{i:06d}.png")
-    (root / "imagenet_vid_train_15frames.json").write_text(json.dumps(_coco_vid(TRAIN)))
-    (root / "imagenet_vid_val.json").write_text(json.dumps(_coco_vid(VAL)))
-    return root
+def busv_root(tmp_path, busv_layout):
+    return busv_layout.write(tmp_path / "BUSV", TRAIN, VAL)
 
 
 def _named(videos, root):
@@ -87,8 +51,9 @@ def test_errata_can_be_switched_off(busv_root):
     assert train[DUPLICATE] == 0 and train[RELABELLED[0]] == 0
 
 
-def test_video_names_fall_back_to_image_file_names(busv_root):
-    (busv_root / "imagenet_vid_val.json").write_text(json.dumps(_coco_vid(VAL, False)))
+def test_video_names_fall_back_to_image_file_names(busv_root, busv_layout):
+    coco = busv_layout.coco_vid(VAL, with_video_names=False)
+    (busv_root / "imagenet_vid_val.json").write_text(json.dumps(coco))
     val = _named(busv_videos(busv_root, "val"), busv_root)
     assert val == {
         "benign/x0000000000000003": 0,
@@ -97,7 +62,7 @@ def test_video_names_fall_back_to_image_file_names(busv_root):
     }
 
 
-def test_dataset_resamples_every_video_to_t_frames(busv_root):
+def test_dataset_resamples_every_video_to_t_frames(busv_root, busv_layout):
     ds = busv(busv_root, "train", num_frames=8, size=(16, 12), shuffle=False)
     elements = [(x.numpy(), int(y)) for x, y in ds]
     videos = busv_videos(busv_root, "train")
@@ -105,7 +70,7 @@ def test_dataset_resamples_every_video_to_t_frames(busv_root):
     for (clip, _), (folder, _) in zip(elements, videos, strict=True):
         assert clip.shape == (8, 16, 12, 1) and clip.dtype == np.float32
         name = folder.relative_to(busv_root / "rawframes").as_posix()
-        levels = np.array(_levels(name, TRAIN[name]))
+        levels = np.array(busv_layout.levels(name, TRAIN[name]))
         wanted = levels[resample_indices(len(levels), 8)] / 255.0
         np.testing.assert_allclose(clip.mean(axis=(1, 2, 3)), wanted, atol=1.5 / 255)
     batch, labels = next(iter(busv(busv_root, "val", num_frames=4, size=8, batch_size=3)))
