@@ -44,19 +44,13 @@ class ADPSLayer(BaseSampler):
         self, k, lstm_units=64, encoder_filters=(16, 32), temperature=1.0, seed=None, **kwargs
     ):
         super().__init__(k=k, seed=seed, **kwargs)
-        if isinstance(lstm_units, bool) or not isinstance(lstm_units, int) or lstm_units < 1:
-            raise ValueError(f"`lstm_units` must be an int >= 1; received {lstm_units!r}.")
+        F.check_positive_int(lstm_units, "lstm_units")
         if not encoder_filters or any(not isinstance(f, int) or f < 1 for f in encoder_filters):
             raise ValueError(
                 f"`encoder_filters` must be a non-empty sequence of ints >= 1; received "
                 f"{encoder_filters!r}."
             )
-        if (
-            isinstance(temperature, bool)
-            or not isinstance(temperature, int | float)
-            or temperature <= 0
-        ):
-            raise ValueError(f"`temperature` must be a number > 0; received {temperature!r}.")
+        F.check_positive_number(temperature, "temperature")
         self.lstm_units = lstm_units
         self.encoder_filters = tuple(encoder_filters)
         self.temperature = float(temperature)

@@ -94,13 +94,12 @@ class DASLayer(BaseSampler):
         **kwargs,
     ):
         super().__init__(k=k, seed=seed, **kwargs)
-        _check_positive_int(heads, "heads")
-        _check_positive_int(hidden_units, "hidden_units")
-        _check_positive_int(conv_kernel_size, "conv_kernel_size")
+        F.check_positive_int(heads, "heads")
+        F.check_positive_int(hidden_units, "hidden_units")
+        F.check_positive_int(conv_kernel_size, "conv_kernel_size")
         if conv_kernel_size % 2 == 0:
             raise ValueError(f"`conv_kernel_size` must be odd; received {conv_kernel_size}.")
-        if isinstance(tau0, bool) or not isinstance(tau0, int | float) or tau0 <= 0:
-            raise ValueError(f"`tau0` must be a number > 0; received tau0={tau0!r}.")
+        F.check_positive_number(tau0, "tau0")
         if temperature not in TEMPERATURE_MODES:
             raise ValueError(
                 f"`temperature` must be one of {TEMPERATURE_MODES}; received {temperature!r}."
@@ -250,11 +249,6 @@ class DASLayer(BaseSampler):
             }
         )
         return config
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"`{name}` must be an int >= 1; received {name}={value!r}.")
 
 
 def _built(layer, input_shape):

@@ -38,12 +38,7 @@ class DPSLayer(BaseSampler):
 
     def __init__(self, k, temperature=1.0, seed=None, **kwargs):
         super().__init__(k=k, seed=seed, **kwargs)
-        if (
-            isinstance(temperature, bool)
-            or not isinstance(temperature, int | float)
-            or temperature <= 0
-        ):
-            raise ValueError(f"`temperature` must be a number > 0; received {temperature!r}.")
+        F.check_positive_number(temperature, "temperature")
         self.temperature = float(temperature)
         self.seed_generator = keras.random.SeedGenerator(seed)
 

@@ -48,6 +48,18 @@ def resolve_k(k, num_slices, name="k"):
     return k
 
 
+def check_positive_int(value, name):
+    """Raises a ValueError naming `name` unless `value` is an int >= 1 (bools rejected)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"`{name}` must be an int >= 1; received {name}={value!r}.")
+
+
+def check_positive_number(value, name):
+    """Raises a ValueError naming `name` unless `value` is a number > 0 (bools rejected)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ValueError(f"`{name}` must be a number > 0; received {name}={value!r}.")
+
+
 def check_sequence_shape(shape, layer_name, require_static_t=True):
     """Checks that `shape` is (B, T, H, W, C) and returns T.
 
