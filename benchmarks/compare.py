@@ -26,7 +26,7 @@ BACKBONES = {  # name -> build_classifier arguments
     "ours": {"backbone": "small_cnn", "aggregation": "conv1d"},
     "paper": {"backbone": "mobilenetv3small", "aggregation": "conv1d"},
 }
-RECIPE = {"epochs": 40, "batch_size": 32, "learning_rate": 1e-3, "patience": 10}
+RECIPE = {"epochs": 16, "batch_size": 32, "learning_rate": 1e-3, "patience": 6}
 DATA_SUBDIR = {"vessel": "medmnist3d", "adrenal": "medmnist3d", "pocus": "pocus"}
 AUGMENT = {"vessel": True, "adrenal": True}
 REFERENCES = {  # published numbers: (AUC, accuracy)
@@ -80,6 +80,7 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs):
         "k_slices": int(model.get_layer("sampler").num_selected),
         "val": evaluate_run(model, dataset, "val", RECIPE["batch_size"], data_dir),
         "test": evaluate_run(model, dataset, "test", RECIPE["batch_size"], data_dir),
+        "max_epochs": epochs,
         "epochs_run": len(read_log(os.path.join(folder, "log.csv"))["loss"]),
         "seconds": time.time() - start,
     }

@@ -58,6 +58,10 @@ class DASLayer(BaseSampler):
         frame_encoder_units: int >= 0; > 0 adds a learned per-frame encoder of that width.
         descriptor_prior: initial total weight of the linear descriptor term of a_base (0.0
             starts without a preference).
+        descriptor_size: int >= 1 or None. Frames are average-pooled to about this many pixels
+            on the shorter side before the descriptors (by 2 for 28x28 and 32x32 frames, 4 for
+            64x64, 7 for 112x112), which keeps the layer's cost small beside the backbone's.
+            None computes them at full resolution.
         seed: optional int seed for the Gumbel noise.
         **kwargs: standard `keras.layers.Layer` arguments.
 
@@ -90,6 +94,7 @@ class DASLayer(BaseSampler):
         temperature="adaptive",
         frame_encoder_units=0,
         descriptor_prior=3.0,
+        descriptor_size=16,
         seed=None,
         **kwargs,
     ):
@@ -123,8 +128,13 @@ class DASLayer(BaseSampler):
             raise ValueError(f"`descriptor_prior` must be a number; received {descriptor_prior!r}.")
         self.frame_encoder_units = frame_encoder_units
         self.descriptor_prior = float(descriptor_prior)
+        if descriptor_size is not None:
+            F.check_positive_int(descriptor_size, "descriptor_size")
+        self.descriptor_size = descriptor_size
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.descriptor_layer = FrameDescriptors(descriptors, descriptor_scales, name="descriptors")
+        self.descriptor_layer = FrameDescriptors(
+            descriptors, descriptor_scales, size=descriptor_size, name="descriptors"
+        )
 
     def build(self, input_shape):
         super().build(input_shape)
@@ -246,6 +256,7 @@ class DASLayer(BaseSampler):
                 "temperature": self.temperature,
                 "frame_encoder_units": self.frame_encoder_units,
                 "descriptor_prior": self.descriptor_prior,
+                "descriptor_size": self.descriptor_size,
             }
         )
         return config

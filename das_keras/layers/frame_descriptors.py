@@ -24,7 +24,27 @@ def _edge_maps(frames):
     return sobel_x, sobel_y, laplacian
 
 
-def frame_descriptors(x, descriptors=DESCRIPTORS, scales=1, normalize=True):
+def descriptor_pool_factor(height, width, size):
+    """The integer factor by which `frame_descriptors` average-pools (height, width) frames.
+
+    Args:
+        height: int, frame height.
+        width: int, frame width.
+        size: int >= 1 or None; None keeps full resolution.
+
+    Returns:
+        int >= 1: min(height, width) / size, rounded to the nearest int, at least 1.
+
+    Example:
+        >>> descriptor_pool_factor(112, 112, 16), descriptor_pool_factor(28, 28, 16)
+        (7, 2)
+    """
+    if size is None:
+        return 1
+    return max(1, int(min(height, width) / size + 0.5))
+
+
+def frame_descriptors(x, descriptors=DESCRIPTORS, scales=1, normalize=True, size=None):
     """Per-frame descriptors of a sequence, without gradients (functional twin of the layer).
 
     For each frame, on its channel mean: "variance" over space, "temporal_difference" (mean
@@ -32,16 +52,20 @@ def frame_descriptors(x, descriptors=DESCRIPTORS, scales=1, normalize=True):
     magnitude) and "laplacian" (mean absolute Laplacian). With `scales=2` the same descriptors
     are computed again on a 2x average-pooled copy. With `normalize`, each descriptor is
     standardised across T for each sample (zero mean, unit variance), so only the profile over
-    the sequence matters, not the input's overall contrast.
+    the sequence matters, not the input's overall contrast. With `size`, large frames are first
+    average-pooled by `descriptor_pool_factor(H, W, size)` (about `size` pixels on the shorter
+    side): the descriptors then cost about the same for any frame size (a 64x64 frame costs 16x
+    less), which keeps the sampler cheap next to the backbone.
 
     Args:
         x: float (B, T, H, W, C).
         descriptors: names from `DESCRIPTORS`, in the order wanted.
         scales: 1 or 2.
         normalize: standardise across T per sample and descriptor.
+        size: int >= 1 or None: the resolution to pool large frames down to (None: no pooling).
 
     Returns:
-        (B, T, len(descriptors) * scales) float tensor.
+        (B, T, len(descriptors) * scales) float32 tensor.
 
     Shapes:
         (B, T, H, W, C) -> (B, T, d).
@@ -50,22 +74,19 @@ def frame_descriptors(x, descriptors=DESCRIPTORS, scales=1, normalize=True):
         >>> frame_descriptors(keras.random.uniform((2, 10, 16, 16, 1))).shape
         (2, 10, 4)
     """
-    _check_descriptor_options(descriptors, scales)
-    x = ops.stop_gradient(ops.mean(ops.cast(x, "float32"), axis=-1))  # (B, T, H, W)
+    _check_descriptor_options(descriptors, scales, size)
     batch, num_frames = ops.shape(x)[0], x.shape[1]
-    height, width = x.shape[2], x.shape[3]
-    frames = ops.reshape(x, (-1, height, width, 1))
+    height, width, channels = x.shape[2], x.shape[3], x.shape[4]
+    frames = ops.stop_gradient(ops.reshape(ops.cast(x, "float32"), (-1, height, width, channels)))
+    factor = descriptor_pool_factor(height, width, size)
+    if factor > 1:  # pooling before the channel mean: the same numbers, one pass fewer
+        frames = ops.average_pool(frames, factor, strides=factor, padding="valid")
+    frames = ops.mean(frames, axis=-1) if channels > 1 else frames[..., 0]  # (B * T, h, w)
     columns = []
     for scale in range(scales):
         if scale:
-            frames = ops.average_pool(frames, 2, strides=2, padding="valid")
-        seq = ops.reshape(frames, (batch, num_frames, -1))  # (B, T, pixels)
-        edges = None
-        if "sobel" in descriptors or "laplacian" in descriptors:
-            maps = _edge_maps(frames[..., 0])
-            edges = ops.stack([ops.reshape(m, (batch, num_frames, -1)) for m in maps], axis=-1)
-        for name in descriptors:
-            columns.append(_one_descriptor(name, seq, edges))
+            frames = ops.average_pool(frames[..., None], 2, strides=2, padding="valid")[..., 0]
+        columns += _descriptors_at_one_scale(frames, descriptors, batch, num_frames)
     features = ops.stack(columns, axis=-1)
     if normalize:
         mean = ops.mean(features, axis=1, keepdims=True)
@@ -74,23 +95,37 @@ def frame_descriptors(x, descriptors=DESCRIPTORS, scales=1, normalize=True):
     return features
 
 
-def _one_descriptor(name, seq, edges):
-    if name == "variance":
-        return ops.var(seq, axis=-1)
-    if name == "temporal_difference":
-        if seq.shape[1] == 1:
-            return ops.zeros_like(seq[:, :, 0])
-        diff = ops.mean(ops.square(seq[:, 1:] - seq[:, :-1]), axis=-1)  # (B, T-1)
-        # frame t: mean of its differences to t-1 and t+1 (the one neighbour at the ends)
-        before = ops.concatenate([diff[:, :1], diff], axis=1)
-        after = ops.concatenate([diff, diff[:, -1:]], axis=1)
-        return 0.5 * (before + after)
-    if name == "sobel":
-        return ops.mean(ops.sqrt(ops.square(edges[..., 0]) + ops.square(edges[..., 1]) + 1e-12), -1)
-    return ops.mean(ops.abs(edges[..., 2]), axis=-1)  # laplacian
+def _descriptors_at_one_scale(frames, descriptors, batch, num_frames):
+    """The named descriptors of (B * T, h, w) frames, each (B, T)."""
+    seq = ops.reshape(frames, (batch, num_frames, -1))  # (B, T, pixels)
+    if "sobel" in descriptors or "laplacian" in descriptors:
+        sobel_x, sobel_y, laplacian = _edge_maps(frames)
+    columns = []
+    for name in descriptors:
+        if name == "variance":
+            per_frame = ops.var(seq, axis=-1)
+        elif name == "temporal_difference":
+            per_frame = _temporal_difference(seq)
+        elif name == "sobel":
+            magnitude = ops.sqrt(ops.square(sobel_x) + ops.square(sobel_y) + 1e-12)
+            per_frame = ops.reshape(ops.mean(magnitude, axis=(1, 2)), (batch, num_frames))
+        else:  # laplacian
+            per_frame = ops.reshape(ops.mean(ops.abs(laplacian), axis=(1, 2)), (batch, num_frames))
+        columns.append(per_frame)
+    return columns
 
 
-def _check_descriptor_options(descriptors, scales):
+def _temporal_difference(seq):
+    if seq.shape[1] == 1:
+        return ops.zeros_like(seq[:, :, 0])
+    diff = ops.mean(ops.square(seq[:, 1:] - seq[:, :-1]), axis=-1)  # (B, T-1)
+    # frame t: mean of its differences to t-1 and t+1 (the one neighbour at the ends)
+    before = ops.concatenate([diff[:, :1], diff], axis=1)
+    after = ops.concatenate([diff, diff[:, -1:]], axis=1)
+    return 0.5 * (before + after)
+
+
+def _check_descriptor_options(descriptors, scales, size=None):
     if isinstance(descriptors, str) or not descriptors:
         raise ValueError(
             f"`descriptors` must be a non-empty list of names from {DESCRIPTORS}; received "
@@ -103,6 +138,8 @@ def _check_descriptor_options(descriptors, scales):
         )
     if scales not in (1, 2):
         raise ValueError(f"`scales` must be 1 or 2; received scales={scales!r}.")
+    if size is not None:
+        F.check_positive_int(size, "size")
 
 
 @keras.saving.register_keras_serializable(package="das_keras")
@@ -113,6 +150,8 @@ class FrameDescriptors(keras.layers.Layer):
         descriptors: names from `DESCRIPTORS`.
         scales: 1 or 2 (2 adds the same descriptors on a 2x downsampled copy).
         normalize: standardise each descriptor across T per sample.
+        size: int >= 1 or None: frames are average-pooled to about this many pixels on the
+            shorter side before the descriptors (`descriptor_pool_factor`); None: no pooling.
         **kwargs: standard `keras.layers.Layer` arguments.
 
     Returns (call):
@@ -126,12 +165,13 @@ class FrameDescriptors(keras.layers.Layer):
         (2, 10, 8)
     """
 
-    def __init__(self, descriptors=DESCRIPTORS, scales=1, normalize=True, **kwargs):
+    def __init__(self, descriptors=DESCRIPTORS, scales=1, normalize=True, size=None, **kwargs):
         super().__init__(**kwargs)
-        _check_descriptor_options(descriptors, scales)
+        _check_descriptor_options(descriptors, scales, size)
         self.descriptors = tuple(descriptors)
         self.scales = scales
         self.normalize = normalize
+        self.size = size
 
     @property
     def num_features(self):
@@ -139,11 +179,17 @@ class FrameDescriptors(keras.layers.Layer):
 
     def build(self, input_shape):
         F.check_sequence_shape(input_shape, type(self).__name__, require_static_t=False)
-        if self.scales == 2 and (input_shape[2] < 2 or input_shape[3] < 2):
-            raise ValueError(f"`scales=2` needs frames of at least 2x2; received {input_shape}.")
+        factor = descriptor_pool_factor(input_shape[2], input_shape[3], self.size)
+        if self.scales == 2 and min(input_shape[2], input_shape[3]) // factor < 2:
+            raise ValueError(
+                f"`scales=2` needs (pooled) frames of at least 2x2; received input shape "
+                f"{input_shape} with size={self.size}."
+            )
 
     def call(self, inputs):
-        return frame_descriptors(inputs, self.descriptors, self.scales, self.normalize)
+        return frame_descriptors(
+            inputs, self.descriptors, self.scales, self.normalize, size=self.size
+        )
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[1], self.num_features)
@@ -155,6 +201,7 @@ class FrameDescriptors(keras.layers.Layer):
                 "descriptors": list(self.descriptors),
                 "scales": self.scales,
                 "normalize": self.normalize,
+                "size": self.size,
             }
         )
         return config
