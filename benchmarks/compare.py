@@ -43,16 +43,25 @@ REFERENCES = {  # published numbers: (AUC, accuracy)
 }
 
 
-def run_dir(dataset, backbone, k, sampler, seed):
+def sampler_label(sampler, options=None):
+    """ "das", or "das_heads8_tau00.5" for a sampler with non-default options."""
+    return sampler + "".join(f"_{name}{value:g}" for name, value in sorted((options or {}).items()))
+
+
+def run_dir(dataset, backbone, k, sampler, seed, options=None):
     k_label = "all" if sampler == "full" else f"{k:g}"
-    return os.path.join("runs", "compare", dataset, backbone, f"k{k_label}", sampler, f"seed{seed}")
+    label = sampler_label(sampler, options)
+    return os.path.join("runs", "compare", dataset, backbone, f"k{k_label}", label, f"seed{seed}")
 
 
-def run_one(dataset, backbone, k, sampler, seed, shared, epochs):
-    """Trains and evaluates one configuration, or returns its cached result."""
+def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
+    """Trains and evaluates one configuration, or returns its cached result.
+
+    `options` are extra sampler arguments (benchmarks/sensitivity.py: DAS heads and tau0).
+    """
     from das_keras.training import evaluate_run, read_log, train_run
 
-    folder = run_dir(dataset, backbone, k, sampler, seed)
+    folder = run_dir(dataset, backbone, k, sampler, seed, options)
     result_path = os.path.join(folder, "result.json")
     if os.path.exists(result_path):
         with open(result_path) as f:
@@ -68,6 +77,7 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs):
         data_dir=data_dir,
         verbose=0,
         augment=AUGMENT.get(dataset, False),
+        sampler_options=options,
         **BACKBONES[backbone],
         **{**RECIPE, "epochs": epochs},
     )
@@ -76,6 +86,7 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs):
         "backbone": backbone,
         "k": k,
         "sampler": sampler,
+        "options": options or {},
         "seed": seed,
         "k_slices": int(model.get_layer("sampler").num_selected),
         "val": evaluate_run(model, dataset, "val", RECIPE["batch_size"], data_dir),
@@ -89,13 +100,15 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs):
     return result
 
 
-def collect():
-    """All cached results under runs/compare."""
+def collect(with_options=False):
+    """Cached results under runs/compare: default sampler options only, unless `with_options`."""
     results = []
     for root, _, files in os.walk(os.path.join("runs", "compare")):
         if "result.json" in files:
             with open(os.path.join(root, "result.json")) as f:
-                results.append(json.load(f))
+                result = json.load(f)
+            if with_options or not result.get("options"):
+                results.append(result)
     return results
 
 

@@ -50,6 +50,7 @@ def machine():
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "gpu": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "load_average": " / ".join(f"{v:.2f}" for v in os.getloadavg()),
     }
 
 
@@ -116,17 +117,37 @@ def measure_config(name, rounds, ks=(0.5, 0.25)):
     return rows
 
 
-def markdown(rows, info, rounds):
+def targets(rows):
+    """The issue's two DAS targets at k = T/2, per configuration, as markdown lines."""
+    lines = [
+        "Targets for DAS at k = T/2: >= 1.8x the full model's throughput; the DAS layer",
+        "<= 5% of the full model's time.",
+        "",
+    ]
+    for r in rows:
+        if r["sampler"] == "das" and r["k"] * 2 == r["input_shape"][0]:
+            speed_ok = "met" if r["speedup_vs_full"] >= 1.8 else "NOT met"
+            share_ok = "met" if r["sampler_share_of_full"] <= 0.05 else "NOT met"
+            lines.append(
+                f"- {r['config']}: {r['speedup_vs_full']:.2f}x ({speed_ok}); layer "
+                f"{r['sampler_share_of_full']:.1%} of the full model ({share_ok})"
+            )
+    return lines + [""]
+
+
+def markdown(rows, info, rounds, command):
     lines = [
         "# Inference speed",
         "",
-        "Written by `benchmarks/speed.py`. Medians of "
+        f"Written by `{command}`. Medians of "
         f"{rounds} rounds, models interleaved in each round, in one process. Machine: "
-        f"{info['cpu']}, {info['logical_cores']} logical cores, TensorFlow {info['tensorflow']}, "
+        f"{info['cpu']}, {info['logical_cores']} logical cores, load average "
+        f"{info['load_average']}, TensorFlow {info['tensorflow']}, "
         f"Keras {info['keras']}, GPUs: {info['gpu'] or 'none'}. Untrained weights. *speed-up* is "
         "the model's throughput over the full model's; *sampler share* is the sampler's own time "
         "over the whole model's (and over the full model's).",
         "",
+        *targets(rows),
     ]
     for config in dict.fromkeys(r["config"] for r in rows):
         first = next(r for r in rows if r["config"] == config)
@@ -165,9 +186,13 @@ def main(argv=None):
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output + ".json", "w") as f:
         json.dump({"machine": info, "rounds": rounds, "rows": rows}, f, indent=2)
+    command = " ".join(
+        ["python benchmarks/speed.py", *(argv if argv is not None else sys.argv[1:])]
+    )
+    report = markdown(rows, info, rounds, command)
     with open(args.output + ".md", "w") as f:
-        f.write(markdown(rows, info, rounds) + "\n")
-    print(markdown(rows, info, rounds))
+        f.write(report + "\n")
+    print(report)
     return 0
 
 

@@ -158,6 +158,7 @@ def train_run(
     num_frames=32,
     frame_size=64,
     strategy=None,
+    sampler_options=None,
 ):
     """Trains a classifier, resuming an interrupted run in `output_dir` where it stopped.
 
@@ -184,6 +185,8 @@ def train_run(
         strategy: None (one device), a name for `das_keras.distribute.get_strategy` ("default",
             "mirrored", "multi_worker", "tpu"), or a `tf.distribute.Strategy`. A name is turned
             into a strategy first thing, before TensorFlow starts (multi-worker needs that).
+        sampler_options: dict of extra sampler arguments (e.g. {"heads": 8, "tau0": 0.5} for
+            DAS), passed to `build_classifier` as `sampler_kwargs`.
 
     Returns:
         (model, history): the trained `keras.Model` (best weights) and a dict of per-epoch logs
@@ -218,6 +221,8 @@ def train_run(
         "num_frames": num_frames,
         "frame_size": frame_size,
     }
+    if sampler_options:  # only when given, so that older run folders still resume
+        config["sampler_options"] = dict(sampler_options)
     # Only the chief writes the run folder; other workers write to a temporary folder.
     write_dir, temporary = (output_dir, False)
     if strategy is not None:
@@ -236,7 +241,7 @@ def train_run(
             k=k,
             backbone=backbone,
             aggregation=aggregation,
-            sampler_kwargs=None if sampler in ("full", "uniform") else {"seed": seed},
+            sampler_kwargs=_sampler_kwargs(sampler, seed, sampler_options),
         )
         model.compile(
             keras.optimizers.Adam(learning_rate),
@@ -362,6 +367,13 @@ def _best_logged(log_path, key):
         return None
     values = read_log(log_path).get(key)
     return min(values) if values else None
+
+
+def _sampler_kwargs(sampler, seed, options):
+    """The seed for the samplers that draw noise, plus the caller's options."""
+    kwargs = {} if sampler in ("full", "uniform") else {"seed": seed}
+    kwargs.update(options or {})
+    return kwargs or None
 
 
 def _check_or_write_config(output_dir, config):

@@ -1,0 +1,245 @@
+"""How much DAS depends on k, tau0 and the number of heads H (docs/results/sensitivity.md).
+
+On VesselMNIST3D with the comparison's backbone and recipe (benchmarks/compare.py), it trains
+DAS with one hyperparameter changed at a time from the default (k = 50% of T, tau0 = 1, H = 4),
+and DPS and Uniform at the same k values, for several seeds; each run's epoch is chosen on the
+validation loss and evaluated once on the test split. It writes a table per hyperparameter, the
+accuracy-vs-cost curve (test AUC against the slices the backbone sees), PNG plots, and a plain
+verdict per hyperparameter: its effect (the spread of the mean test AUC over its values) set
+against the seed-to-seed spread.
+
+Runs are cached beside the comparison's (runs/compare/...; the default points are the same
+runs), all seed-0 points first, so a partial run already gives a report:
+
+    python benchmarks/sensitivity.py                      # 3 seeds, every point
+    python benchmarks/sensitivity.py --seeds 0 --epochs 8 # a quick look
+    python benchmarks/sensitivity.py --report-only
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare  # noqa: E402  (benchmarks/compare.py: run_one, the recipe, the run cache)
+
+DEFAULTS = {"k": 0.5, "tau0": 1.0, "heads": 4}
+STUDIES = {  # hyperparameter -> values tried (the others at their defaults)
+    "k": (0.25, 0.5, 0.75),
+    "tau0": (0.25, 1.0, 4.0),
+    "heads": (1, 4, 8),
+}
+COST_SAMPLERS = ("das", "dps", "uniform")
+
+
+def points(studies):
+    """(sampler, k, options) of every run needed, without repeats, DAS sweeps first."""
+    needed = []
+    for name in studies:
+        for value in STUDIES[name]:
+            k = value if name == "k" else DEFAULTS["k"]
+            options = {} if name == "k" or value == DEFAULTS[name] else {name: value}
+            needed.append(("das", k, options))
+    for sampler in COST_SAMPLERS[1:]:
+        needed += [(sampler, k, {}) for k in STUDIES["k"]]
+    needed.append(("full", DEFAULTS["k"], {}))
+    unique = []
+    for point in needed:
+        if point not in unique:
+            unique.append(point)
+    return unique
+
+
+def study_rows(results, name):
+    """Mean / std of val and test AUC for each value of one DAS hyperparameter."""
+    rows = []
+    for value in STUDIES[name]:
+        k = value if name == "k" else DEFAULTS["k"]
+        options = {} if name == "k" or value == DEFAULTS[name] else {name: value}
+        runs = [
+            r for r in results if r["sampler"] == "das" and r["k"] == k and r["options"] == options
+        ]
+        rows.append({"value": value, **_stats(runs)})
+    return rows
+
+
+def cost_rows(results):
+    """Test AUC against slices seen, per sampler (full: all slices)."""
+    rows = []
+    for sampler in (*COST_SAMPLERS, "full"):
+        ks = (1.0,) if sampler == "full" else STUDIES["k"]
+        for k in ks:
+            runs = [
+                r
+                for r in results
+                if r["sampler"] == sampler
+                and not r["options"]
+                and (sampler == "full" or r["k"] == k)
+            ]
+            if runs:
+                rows.append({"sampler": sampler, "k_slices": runs[0]["k_slices"], **_stats(runs)})
+    return rows
+
+
+def _stats(runs):
+    out = {"seeds": sorted(r["seed"] for r in runs)}
+    for split in ("val", "test"):
+        values = np.array([r[split]["auc"] for r in runs], dtype=float)
+        out[f"{split}_auc_mean"] = float(values.mean()) if len(values) else None
+        out[f"{split}_auc_std"] = float(values.std()) if len(values) else None
+    return out
+
+
+def _cell(row, split):
+    if not row["seeds"]:
+        return "not run"
+    return f"{row[f'{split}_auc_mean']:.3f} ± {row[f'{split}_auc_std']:.3f}"
+
+
+def verdict(rows):
+    """Whether a hyperparameter's effect stands out from the seed noise, in words."""
+    rows = [r for r in rows if r["seeds"]]
+    if len(rows) < 2:
+        return "not enough finished runs to judge"
+    means = [r["test_auc_mean"] for r in rows]
+    effect = max(means) - min(means)
+    noise = float(np.mean([r["test_auc_std"] for r in rows]))
+    if min(len(r["seeds"]) for r in rows) < 2:
+        return f"spread of the mean test AUC {effect:.3f}; one seed per point, so no noise estimate"
+    word = "matters" if effect > 2 * noise else "does not matter beyond the seed noise"
+    return (
+        f"{word}: the mean test AUC spans {effect:.3f} over the values tried, against a "
+        f"seed-to-seed std of {noise:.3f}"
+    )
+
+
+def plot(study, cost, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(study) + 1, figsize=(4 * (len(study) + 1), 3.4))
+    for ax, (name, rows) in zip(axes, study.items()):
+        rows = [r for r in rows if r["seeds"]]
+        x = [r["value"] for r in rows]
+        for split, marker in (("val", "s"), ("test", "o")):
+            ax.errorbar(
+                x,
+                [r[f"{split}_auc_mean"] for r in rows],
+                yerr=[r[f"{split}_auc_std"] for r in rows],
+                marker=marker,
+                capsize=3,
+                label=f"{split} AUC",
+            )
+        ax.set_xlabel(name + (" (fraction of T)" if name == "k" else ""))
+        ax.set_xscale("log" if name == "tau0" else "linear")
+        ax.set_title(f"DAS vs {name}")
+        ax.legend()
+    ax = axes[-1]
+    for sampler in (*COST_SAMPLERS, "full"):
+        rows = [r for r in cost if r["sampler"] == sampler]
+        ax.errorbar(
+            [r["k_slices"] for r in rows],
+            [r["test_auc_mean"] for r in rows],
+            yerr=[r["test_auc_std"] for r in rows],
+            marker="o",
+            capsize=3,
+            label=sampler,
+        )
+    ax.set_xlabel("slices seen by the backbone")
+    ax.set_ylabel("test AUC")
+    ax.set_title("accuracy vs cost")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_report(output, dataset, command):
+    results = [r for r in compare.collect(with_options=True) if r["dataset"] == dataset]
+    results = [r for r in results if r["backbone"] == "ours"]
+    study = {name: study_rows(results, name) for name in STUDIES}
+    cost = cost_rows(results)
+    plot(study, cost, output + ".png")
+    with open(output + ".json", "w") as f:
+        json.dump(
+            {"dataset": dataset, "recipe": compare.RECIPE, "study": study, "cost": cost},
+            f,
+            indent=2,
+        )
+    lines = [
+        "# Sensitivity of DAS to k, tau0 and heads",
+        "",
+        f"Written by `{command}` (`benchmarks/sensitivity.py`) on {dataset}, backbone *ours* "
+        "(small 2D CNN per slice + 1D conv), the comparison's recipe "
+        f"(Adam {compare.RECIPE['learning_rate']}, batch {compare.RECIPE['batch_size']}, early "
+        "stopping on validation loss, balanced class weights, augmentation). One hyperparameter "
+        f"changes at a time from the default {DEFAULTS}. Mean ± std over the seeds listed.",
+        "",
+        f"![sensitivity plots]({os.path.basename(output)}.png)",
+        "",
+    ]
+    for name, rows in study.items():
+        lines += [
+            f"## {name}: {verdict(rows)}",
+            "",
+            f"| {name} | seeds | val AUC | test AUC |",
+            "|---|---|---|---|",
+        ]
+        for r in rows:
+            lines.append(
+                f"| {r['value']:g} | {len(r['seeds'])} | {_cell(r, 'val')} | {_cell(r, 'test')} |"
+            )
+        lines.append("")
+    lines += [
+        "## Accuracy vs cost",
+        "",
+        "| sampler | slices seen | seeds | val AUC | test AUC |",
+        "|---|---|---|---|---|",
+    ]
+    for r in cost:
+        lines.append(
+            f"| {r['sampler']} | {r['k_slices']} | {len(r['seeds'])} | {_cell(r, 'val')} | "
+            f"{_cell(r, 'test')} |"
+        )
+    with open(output + ".md", "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return study, cost
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="vessel")
+    parser.add_argument("--studies", nargs="+", default=list(STUDIES), choices=list(STUDIES))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=compare.RECIPE["epochs"])
+    parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
+    parser.add_argument("--output", default=os.path.join("docs", "results", "sensitivity"))
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args(argv)
+    command = " ".join(
+        ["python benchmarks/sensitivity.py", *(argv if argv is not None else sys.argv[1:])]
+    )
+    os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
+    if not args.report_only:
+        for seed in args.seeds:  # every point once before any point twice
+            for sampler, k, options in points(args.studies):
+                r = compare.run_one(
+                    args.dataset, "ours", k, sampler, seed, args.shared, args.epochs, options
+                )
+                print(
+                    f"{compare.sampler_label(sampler, options)} k={k} seed={seed}: test AUC "
+                    f"{r['test']['auc']:.3f}",
+                    flush=True,
+                )
+                write_report(args.output, args.dataset, command)
+    write_report(args.output, args.dataset, command)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The benchmark report code (benchmarks/compare.py, sensitivity.py) on made-up run results.
+
+The training itself is what the scripts call from das_keras.training (tested elsewhere); here
+the bookkeeping is checked: which runs are needed, how they are grouped, and the verdicts.
+"""
+
+import json
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+compare = pytest.importorskip("compare")
+sensitivity = pytest.importorskip("sensitivity")
+
+
+def _result(sampler, k, seed, auc, options=None, k_slices=None):
+    return {
+        "dataset": "vessel",
+        "backbone": "ours",
+        "k": k,
+        "sampler": sampler,
+        "options": options or {},
+        "seed": seed,
+        "k_slices": k_slices or int(28 * k),
+        "val": {"auc": auc, "balanced_accuracy": 0.5, "accuracy": 0.5},
+        "test": {"auc": auc, "balanced_accuracy": 0.5, "accuracy": 0.5},
+    }
+
+
+def test_sensitivity_points_share_the_default_runs_and_repeat_none():
+    points = sensitivity.points(list(sensitivity.STUDIES))
+    assert len(points) == len({json.dumps(p, sort_keys=True) for p in points})
+    assert ("das", 0.5, {}) in points and ("das", 0.5, {"heads": 8}) in points
+    assert ("das", 0.5, {"heads": 4}) not in points  # the default is the plain run
+    assert {p[0] for p in points} == {"das", "dps", "uniform", "full"}
+
+
+def test_run_folders_separate_options():
+    plain = compare.run_dir("vessel", "ours", 0.5, "das", 0)
+    tuned = compare.run_dir("vessel", "ours", 0.5, "das", 0, {"tau0": 0.25})
+    assert plain != tuned and tuned.split(os.sep)[-2] == "das_tau00.25"
+
+
+def test_verdict_weighs_the_effect_against_seed_noise():
+    flat = [{"seeds": [0, 1], "test_auc_mean": m, "test_auc_std": 0.05} for m in (0.80, 0.82, 0.81)]
+    steep = [
+        {"seeds": [0, 1], "test_auc_mean": m, "test_auc_std": 0.01} for m in (0.70, 0.80, 0.90)
+    ]
+    assert sensitivity.verdict(flat).startswith("does not matter")
+    assert sensitivity.verdict(steep).startswith("matters")
+    assert "not enough" in sensitivity.verdict(flat[:1])
+
+
+def test_report_groups_runs_by_value(tmp_path, monkeypatch):
+    results = [
+        _result("das", 0.5, 0, 0.80),
+        _result("das", 0.5, 1, 0.90),
+        _result("das", 0.5, 0, 0.70, {"heads": 8}),
+        _result("das", 0.25, 0, 0.60),
+        _result("uniform", 0.5, 0, 0.75),
+        _result("full", 0.5, 0, 0.85, k_slices=28),
+    ]
+    monkeypatch.setattr(compare, "collect", lambda with_options=False: results)
+    study, cost = sensitivity.write_report(str(tmp_path / "s"), "vessel", "test")
+    heads = {r["value"]: r for r in study["heads"]}
+    assert heads[4]["seeds"] == [0, 1] and heads[4]["test_auc_mean"] == pytest.approx(0.85)
+    assert heads[8]["test_auc_mean"] == pytest.approx(0.70) and heads[1]["seeds"] == []
+    assert {(r["sampler"], r["k_slices"]) for r in cost} >= {("das", 7), ("full", 28)}
+    assert (tmp_path / "s.png").stat().st_size > 1000
+    assert "| 8 | 1 |" in (tmp_path / "s.md").read_text()
