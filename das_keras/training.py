@@ -55,7 +55,8 @@ def load_splits(
         data_dir: MedMNIST3D folder, or the POCUS / BUSV root; default `$DAS_KERAS_DATA` or
             ~/.das_keras/datasets.
         size: MedMNIST3D size, 28 or 64.
-        augment: random flips / 90-degree turns on the training split (MedMNIST3D).
+        augment: augment the training split: random flips / 90-degree turns (MedMNIST3D);
+            left-right flips, brightness and contrast (pocus, busv clips).
         num_frames: T for clips (POCUS, BUSV).
         frame_size: height and width of clip frames (POCUS, BUSV).
 
@@ -82,7 +83,7 @@ def load_splits(
     if name in MEDMNIST3D_SETS or name.endswith("mnist3d"):
         return _medmnist3d_splits(name, batch_size, seed, data_dir, size, augment)
     if name in ("pocus", "busv"):
-        return _clip_splits(name, batch_size, seed, data_dir, num_frames, frame_size)
+        return _clip_splits(name, batch_size, seed, data_dir, num_frames, frame_size, augment)
     raise ValueError(f"`dataset` must be one of {DATASETS}; received {dataset!r}.")
 
 
@@ -113,18 +114,25 @@ def _medmnist3d_splits(name, batch_size, seed, data_dir, size, augment):
     )
 
 
-def _clip_splits(name, batch_size, seed, data_dir, num_frames, frame_size):
+def _clip_splits(name, batch_size, seed, data_dir, num_frames, frame_size, augment=False):
     from sklearn.utils.class_weight import compute_class_weight
 
     from das_keras import data
 
     options = {"num_frames": num_frames, "size": (frame_size, frame_size), "batch_size": batch_size}
     if name == "pocus":
-        splits = [data.pocus(data_dir, s, seed=0, **options) for s in ("train", "val", "test")]
+        # seed=0: the patient-grouped split stays fixed; the training seed drives augmentation
+        splits = [
+            data.pocus(data_dir, s, seed=0, augment=augment and s == "train", **options)
+            for s in ("train", "val", "test")
+        ]
         class_names = list(data.POCUS_CLASSES)
         labels = [c.label for c in data.pocus_clips(data_dir, "train", seed=0)]
     else:
-        splits = [data.busv(data_dir, s, seed=seed, **options) for s in ("train", "val", "test")]
+        splits = [
+            data.busv(data_dir, s, seed=seed, augment=augment and s == "train", **options)
+            for s in ("train", "val", "test")
+        ]
         class_names = list(data.BUSV_CLASSES)
         labels = [label for _, label in data.busv_videos(data_dir, "train")]
     classes = np.unique(labels)

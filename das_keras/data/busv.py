@@ -94,6 +94,7 @@ def busv(
     cache_dir=None,
     apply_errata=True,
     on_error="raise",
+    augment=False,
 ):
     """One BUSV split as a `tf.data.Dataset` of (clip, label).
 
@@ -113,6 +114,7 @@ def busv(
         cache_dir: folder for `.npy` caches of decoded clips, or None.
         apply_errata: apply the published errata (see `busv_videos`).
         on_error: "raise" or "skip" (warn and leave unreadable videos out).
+        augment: random flip / brightness / contrast per clip (see `video_folder.clip_dataset`).
 
     Returns:
         `tf.data.Dataset` of (clip, label), label 0 = benign, 1 = malignant.
@@ -138,6 +140,7 @@ def busv(
         batch_size=batch_size,
         shuffle=shuffle if shuffle is not None else split == "train",
         seed=seed,
+        augment=augment,
     )
 
 

@@ -197,6 +197,39 @@ def random_flip_rotate(volume, seed, flip_axes=SPATIAL_AXES, rotate=True):
     return volume
 
 
+def random_clip_jitter(clip, seed, max_brightness=0.1, contrast_range=(0.8, 1.2)):
+    """Random left-right flip, brightness and contrast change of one video clip, as tf ops.
+
+    For ultrasound and natural video, where up-down flips and 90-degree turns would make
+    images the model never meets (the probe is always at the top). The same change applies to
+    every frame of the clip; values are clipped to [0, 1]. Stateless: the same `seed` gives the
+    same change.
+
+    Args:
+        clip: float tensor (T, H, W, C) in [0, 1].
+        seed: int32/int64 tensor of shape (2,), e.g. an element of `tf.data.Dataset.random`.
+        max_brightness: float >= 0, the largest shift added to every pixel.
+        contrast_range: (low, high) factors that scale each frame's deviation from its mean.
+
+    Returns:
+        Tensor with the shape and dtype of `clip`.
+
+    Shapes:
+        (T, H, W, C) -> (T, H, W, C).
+
+    Example:
+        >>> random_clip_jitter(tf.zeros((4, 8, 8, 1)), tf.constant([1, 2])).shape
+        TensorShape([4, 8, 8, 1])
+    """
+    clip = random_flip_rotate(clip, seed, flip_axes=(2,), rotate=False)
+    draws = tf.random.stateless_uniform((2,), seed=seed + 1)
+    low, high = contrast_range
+    contrast = low + (high - low) * draws[0]
+    brightness = max_brightness * (2.0 * draws[1] - 1.0)
+    mean = tf.reduce_mean(clip, axis=(1, 2, 3), keepdims=True)
+    return tf.clip_by_value((clip - mean) * contrast + mean + brightness, 0.0, 1.0)
+
+
 def check_positive_int(value, name):
     """Validates an int argument >= 1 (bools are refused).
 

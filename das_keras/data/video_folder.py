@@ -452,6 +452,7 @@ def clip_dataset(
     shuffle=False,
     seed=0,
     prefetch=True,
+    augment=False,
 ):
     """A `tf.data.Dataset` of (clip, label) decoding the given clips lazily, each only once.
 
@@ -474,6 +475,8 @@ def clip_dataset(
         shuffle: reshuffle the clip order every epoch.
         seed: shuffle seed.
         prefetch: add `prefetch(AUTOTUNE)`.
+        augment: random left-right flip, brightness and contrast per clip and epoch
+            (`transforms.random_clip_jitter`), seeded by `seed`; for training splits.
 
     Returns:
         `tf.data.Dataset` of (clip, label); with on_error="skip" its cardinality is unknown.
@@ -513,6 +516,13 @@ def clip_dataset(
     if on_error == "skip":
         ds = ds.filter(lambda clip, label, ok: ok)
     ds = ds.map(lambda clip, label, ok: (transforms.to_unit_float(clip), label))
+    if augment:
+        # one (2,) stateless seed per clip, a new stream each epoch, reproducible under `seed`
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip((ds, seeds)).map(
+            lambda xy, s: (transforms.random_clip_jitter(xy[0], s), xy[1]),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
     if batch_size:
         ds = ds.batch(batch_size)
     return ds.prefetch(tf.data.AUTOTUNE) if prefetch else ds
@@ -698,6 +708,7 @@ def pocus(
     on_error="skip",
     batch_size=None,
     shuffle=None,
+    augment=False,
 ):
     """POCUS lung-ultrasound clips (covid / pneumonia / regular) as a `tf.data.Dataset`.
 
@@ -707,6 +718,7 @@ def pocus(
         num_frames, size, grayscale, cache_dir, on_error, batch_size: see `video_folder`.
         exclude, split_fractions, seed: see `pocus_clips` (`seed` also seeds shuffling).
         shuffle: default True for "train".
+        augment: random flip / brightness / contrast per clip (see `clip_dataset`).
 
     Returns:
         `tf.data.Dataset` of (clip, label), labels indexing `POCUS_CLASSES`.
@@ -731,6 +743,7 @@ def pocus(
         batch_size=batch_size,
         shuffle=shuffle if shuffle is not None else split == "train",
         seed=seed,
+        augment=augment,
     )
 
 

@@ -260,3 +260,31 @@ def test_pocus_dataset_elements(pocus_dir):
     assert sorted(np.concatenate([y for _, y in elements]).tolist()) == sorted(
         r.label for r in rows
     )
+
+
+def test_clip_augmentation_changes_each_epoch_and_keeps_range(monkeypatch):
+    rng = np.random.default_rng(0)
+    frames = (rng.random((6, 8, 10, 1)) * 255).astype("uint8")
+    loader_paths = ["a", "b"]
+    clips = {0: frames, 1: frames[::-1].copy()}
+
+    class Loader(vf._ClipLoader):  # decoded clips from memory, no files needed
+        def _decode(self, path):
+            return clips[loader_paths.index(str(path))]
+
+    monkeypatch.setattr(vf, "_ClipLoader", Loader)
+    ds = vf.clip_dataset(loader_paths, [0, 1], num_frames=6, size=(8, 10), augment=True, seed=1)
+    plain = vf.clip_dataset(loader_paths, [0, 1], num_frames=6, size=(8, 10))
+    epoch1 = [x.numpy() for x, _ in ds]
+    epoch2 = [x.numpy() for x, _ in ds]
+    reference = [x.numpy() for x, _ in plain]
+    assert all(0.0 <= a.min() and a.max() <= 1.0 for a in epoch1)
+    assert not np.allclose(epoch1[0], epoch2[0])  # a new draw each epoch
+    assert not np.allclose(epoch1[0], reference[0])
+    # the same change for every frame: the frame order and the temporal profile survive
+    flipped = [a[:, :, ::-1] for a in epoch1]
+    corr = [
+        max(np.corrcoef(a.mean(axis=(1, 2, 3)), r.mean(axis=(1, 2, 3)))[0, 1] for a in (e, f))
+        for e, f, r in zip(epoch1, flipped, reference)
+    ]
+    assert min(corr) > 0.9
