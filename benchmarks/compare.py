@@ -121,7 +121,13 @@ def summarize(results):
             groups[(r["dataset"], r["backbone"], k, r["sampler"])].append(r)
     summary = {}
     for key, runs in groups.items():
-        entry = {"seeds": sorted(r["seed"] for r in runs), "k_slices": runs[0]["k_slices"]}
+        runs = sorted(runs, key=lambda r: r["seed"])
+        entry = {
+            "seeds": sorted(r["seed"] for r in runs),
+            "k_slices": runs[0]["k_slices"],
+            "epochs_run": [r["epochs_run"] for r in runs],
+            "max_epochs": max(r.get("max_epochs", 0) for r in runs),
+        }
         for split in ("val", "test"):
             for metric in ("auc", "balanced_accuracy", "accuracy"):
                 values = np.array([r[split][metric] for r in runs], dtype=float)
@@ -135,8 +141,10 @@ def markdown(summary):
     lines = [
         "# Method comparison",
         "",
-        "Written by `benchmarks/compare.py` from the runs it trained (see its docstring). Test",
-        "metrics, mean ± std over the seeds listed; each run's epoch chosen on validation loss.",
+        "Written by `benchmarks/compare.py` from the runs it trained and cached in runs/compare",
+        "(the commands, in the order they ran: `benchmarks/run_comparison.sh`). Test metrics,",
+        "mean ± std over the seeds listed; each run's epoch chosen on validation loss; the",
+        "epochs column gives the epochs each seed ran (early stopping) and the maximum.",
         "Backbones: *ours* = small 2D CNN per slice + 1D conv over slices; *paper* =",
         "MobileNetV3-Small (32x32 slices) + 1D conv. Same recipe for every method: "
         f"Adam {RECIPE['learning_rate']}, batch {RECIPE['batch_size']}, up to the epochs shown in",
@@ -150,8 +158,8 @@ def markdown(summary):
             f"## {dataset}, backbone {backbone}, k = {float(k):.0%} of T",
             "",
             "| method | slices seen | test AUC | test balanced acc. | test acc. | val AUC "
-            "| seeds |",
-            "|---|---|---|---|---|---|---|",
+            "| seeds | epochs |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for sampler in SAMPLERS:
             e = summary.get(f"{dataset}/{backbone}/{k}/{sampler}")
@@ -166,11 +174,13 @@ def markdown(summary):
                     ("val", "auc"),
                 )
             ]
+            epochs = f"{', '.join(map(str, e['epochs_run']))} of {e['max_epochs']}"
             lines.append(
-                f"| {sampler} | {e['k_slices']} | {' | '.join(cells)} | {len(e['seeds'])} |"
+                f"| {sampler} | {e['k_slices']} | {' | '.join(cells)} | {len(e['seeds'])} "
+                f"| {epochs} |"
             )
         for name, auc, acc in REFERENCES.get(dataset, []):
-            lines.append(f"| *{name}, published* | - | {auc:.3f} | - | {acc:.3f} | - | - |")
+            lines.append(f"| *{name}, published* | - | {auc:.3f} | - | {acc:.3f} | - | - | - |")
         lines.append("")
     return "\n".join(lines)
 

@@ -70,3 +70,24 @@ def test_report_groups_runs_by_value(tmp_path, monkeypatch):
     assert {(r["sampler"], r["k_slices"]) for r in cost} >= {("das", 7), ("full", 28)}
     assert (tmp_path / "s.png").stat().st_size > 1000
     assert "| 8 | 1 |" in (tmp_path / "s.md").read_text()
+
+
+def test_comparison_summary_and_readme_section(monkeypatch):
+    update_readme = pytest.importorskip("update_readme")
+    results = [
+        {**_result("das", 0.5, seed, auc), "epochs_run": 5, "max_epochs": 16}
+        for seed, auc in ((1, 0.9), (0, 0.7))
+    ]
+    summary = compare.summarize(results)
+    entry = summary["vessel/ours/0.5/das"]
+    assert entry["seeds"] == [0, 1] and entry["test_auc_mean"] == pytest.approx(0.8)
+    assert entry["test_auc_std"] == pytest.approx(0.1)
+    assert "| das | 14 |" in compare.markdown(summary)
+    monkeypatch.setattr(
+        update_readme,
+        "_load",
+        lambda name: {"summary": summary} if name == "comparison" else None,
+    )
+    section = update_readme.section()
+    assert section.startswith(update_readme.START) and section.endswith(update_readme.END)
+    assert "| vessel | - | - | - | 0.800 ± 0.100 (2) |" in section

@@ -1,0 +1,107 @@
+"""Writes the README's results section from docs/results/*.json (no number typed by hand).
+
+The section sits between the markers `<!-- results:start -->` and `<!-- results:end -->`:
+
+    python benchmarks/update_readme.py
+"""
+
+import json
+import os
+import sys
+
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+RESULTS = os.path.join("docs", "results")
+HEADLINE_SAMPLERS = ("full", "uniform", "dps", "das")
+
+
+def _load(name):
+    path = os.path.join(RESULTS, name + ".json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def comparison_lines(comparison):
+    if not comparison:
+        return []
+    lines = [
+        "Test AUC, mean ± std over seeds (n), backbone *ours* (small 2D CNN per slice + 1D conv),",
+        "k = 50% of T; every method with the same recipe, epochs chosen on validation loss "
+        "([full table](docs/results/comparison.md), `benchmarks/compare.py`):",
+        "",
+        "| data set | " + " | ".join(HEADLINE_SAMPLERS) + " |",
+        "|---|" + "---|" * len(HEADLINE_SAMPLERS),
+    ]
+    summary = comparison["summary"]
+    datasets = sorted({key.split("/")[0] for key in summary})
+    for dataset in datasets:
+        cells = []
+        for sampler in HEADLINE_SAMPLERS:
+            e = summary.get(f"{dataset}/ours/0.5/{sampler}")
+            cells.append(
+                f"{e['test_auc_mean']:.3f} ± {e['test_auc_std']:.3f} ({len(e['seeds'])})"
+                if e
+                else "-"
+            )
+        lines.append(f"| {dataset} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def speed_lines(speed):
+    if not speed:
+        return []
+    lines = [
+        "Inference on CPU, DAS at k = T/2 beside the full model, measured side by side "
+        "([full table](docs/results/speed.md), `benchmarks/speed.py`):",
+        "",
+        "| input | backbone | DAS throughput / full | DAS layer share of the full model's time |",
+        "|---|---|---|---|",
+    ]
+    for r in speed["rows"]:
+        if r["sampler"] == "das" and 2 * r["k"] == r["input_shape"][0]:
+            lines.append(
+                f"| {tuple(r['input_shape'])} | {r['backbone']} | {r['speedup_vs_full']:.2f}x | "
+                f"{r['sampler_share_of_full']:.1%} |"
+            )
+    return lines + [""]
+
+
+def sensitivity_lines(sensitivity):
+    if not sensitivity:
+        return []
+    return [
+        "Sensitivity of DAS to k, tau0 and the number of heads on "
+        f"{sensitivity['dataset']}: [docs/results/sensitivity.md](docs/results/sensitivity.md) "
+        "(`benchmarks/sensitivity.py`).",
+        "",
+    ]
+
+
+def section():
+    body = (
+        comparison_lines(_load("comparison"))
+        + speed_lines(_load("speed"))
+        + sensitivity_lines(_load("sensitivity"))
+    )
+    return "\n".join([START, "", *body, END])
+
+
+def main(argv=None):
+    path = "README.md"
+    with open(path) as f:
+        text = f.read()
+    if START not in text or END not in text:
+        raise SystemExit(
+            f"{path} has no {START} ... {END} markers; add them where the section goes."
+        )
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    with open(path, "w") as f:
+        f.write(before + section() + after)
+    print(section())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
