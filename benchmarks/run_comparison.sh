@@ -8,7 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL=3
 P="python benchmarks/compare.py --backbones ours"
 $P --datasets vessel --k 0.5 --samplers full uniform dps das --seeds 0 1 2
 $P --datasets adrenal --k 0.5 --samplers full uniform dps das --seeds 0 1 2
-$P --datasets synthetic --k 0.5 --epochs 8 --seeds 0 1 2
+$P --datasets synthetic --k 0.5 --epochs 6 --seeds 0 1 2
 $P --datasets vessel adrenal --k 0.5 --samplers random adps --seeds 0 1 2
 $P --datasets vessel --k 0.25 --samplers uniform dps das --seeds 0 1 2
 python benchmarks/sensitivity.py --seeds 0 1 2

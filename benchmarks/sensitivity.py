@@ -176,8 +176,9 @@ def write_report(output, dataset, command):
         "",
         f"Written by `{command}` (`benchmarks/sensitivity.py`) on {dataset}, backbone *ours* "
         "(small 2D CNN per slice + 1D conv), the comparison's recipe "
-        f"(Adam {compare.RECIPE['learning_rate']}, batch {compare.RECIPE['batch_size']}, early "
-        "stopping on validation loss, balanced class weights, augmentation). One hyperparameter "
+        f"(Adam from {compare.RECIPE['learning_rate']}, {compare.RECIPE['lr_schedule']} schedule, "
+        f"batch {compare.RECIPE['batch_size']}, weights of the epoch with the lowest validation "
+        "loss, balanced class weights, augmentation). One hyperparameter "
         f"changes at a time from the default {DEFAULTS}. Mean ± std over the seeds listed.",
         "",
         f"![sensitivity plots]({os.path.basename(output)}.png)",

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 import os
 import signal
 import subprocess
@@ -25,6 +26,8 @@ TRAIN = [
     "5",
     "--patience",
     "50",
+    "--lr-schedule",
+    "cosine",
     "--verbose",
     "2",
 ]
@@ -63,6 +66,10 @@ def test_train_killed_after_epoch_2_resumes_at_epoch_3(tmp_path):
     assert "Epoch 3/5" in resumed.stdout and "Epoch 1/5" not in resumed.stdout
     assert _epochs(log) == [0, 1, 2, 3, 4]
     assert (run / "model.keras").exists() and (run / "best.weights.h5").exists()
+    with open(log, newline="") as f:  # the cosine schedule carried on where it stopped
+        rates = [float(row["learning_rate"]) for row in csv.DictReader(f)]
+    expected = [0.5e-3 * (1 + math.cos(math.pi * epoch / 5)) for epoch in range(5)]
+    assert rates == pytest.approx(expected, rel=1e-4)
 
     changed = subprocess.run(
         [*TRAIN[:-2], "--lr", "0.1", "--output", str(run)],

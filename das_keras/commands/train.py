@@ -20,9 +20,20 @@ def register(subparsers):
     parser.add_argument("--aggregation", default="mean", choices=AGGREGATIONS)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    parser.add_argument(
+        "--lr-schedule",
+        default="constant",
+        choices=("constant", "cosine"),
+        help="cosine: the learning rate falls to 0 over --epochs",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--patience", type=int, default=10, help="early stopping on val loss")
-    parser.add_argument("--augment", action="store_true", help="random flips and 90-degree turns")
+    parser.add_argument(
+        "--augment",
+        action="store_true",
+        help="volumes: random flips and 90-degree turns; clips: left-right flips, brightness, "
+        "contrast",
+    )
     parser.add_argument("--no-class-weights", action="store_true")
     parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     parser.add_argument(
@@ -63,6 +74,7 @@ def run(args):
         epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.lr,
+        lr_schedule=args.lr_schedule,
         seed=args.seed,
         patience=args.patience,
         augment=args.augment,
