@@ -1,65 +1,58 @@
 """Trains the zoo presets on the real data and writes them to zoo/<name>/.
 
-Each preset is trained with `das_keras.training.train_run` (model selection on the validation
-loss only), evaluated once on the test split, and saved with `das_keras.zoo.save` together with
-its recipe and test metrics. Re-run a preset with:
+A preset is the seed-0 run of the method comparison (benchmarks/compare.py): the same recipe,
+backbone and run folder (runs/compare/...), so a run that the comparison already finished is
+not trained again. Model selection uses the validation loss only; the test split is evaluated
+once, for the published number, and saved with `das_keras.zoo.save` together with the recipe.
 
     python benchmarks/train_zoo.py --shared ../shared/data --only das_vesselmnist3d_28
+    python benchmarks/make_zoo_readme.py     # then regenerate zoo/README.md
 
-Runs are kept in runs/zoo/<name> (resumable); the preset folders are overwritten.
+The preset folders are overwritten. `das_synthetic` (the demo model: k = 8 of 32, max pooling
+over slices) has its own recipe and run folder, runs/zoo/das_synthetic.
 """
 
 import argparse
 import os
 import sys
 
-RECIPE = {  # shared by every preset; the benchmark issue may settle on a better one
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare  # noqa: E402  (the comparison's recipe and run cache)
+
+PRESETS = {  # name -> (dataset, sampler, description)
+    "das_vesselmnist3d_28": ("vessel", "das", "DAS, k = 14 of 28 slices"),
+    "full_vesselmnist3d_28": ("vessel", "full", "All 28 slices (the reference for DAS)"),
+    "das_adrenalmnist3d_28": ("adrenal", "das", "DAS, k = 14 of 28 slices"),
+    "full_adrenalmnist3d_28": ("adrenal", "full", "All 28 slices (the reference for DAS)"),
+    "das_pocus": ("pocus", "das", "DAS, k = 16 of 32 frames; non-commercial research use"),
+    "full_pocus": ("pocus", "full", "All 32 frames; non-commercial research use"),
+}
+SYNTHETIC = {  # das_synthetic: the demo's setting
+    "sampler": "das",
+    "k": 8,
     "backbone": "small_cnn",
-    "aggregation": "conv1d",
-    "epochs": 30,
+    "aggregation": "max",
+    "epochs": 12,
+    "patience": 12,
     "batch_size": 32,
     "learning_rate": 1e-3,
-    "patience": 8,
-    "class_weighting": True,
-}
-
-PRESETS = {
-    "das_synthetic": dict(
-        dataset="synthetic",
-        sampler="das",
-        k=8,
-        aggregation="max",
-        epochs=12,
-        patience=12,
-        description="DAS on the synthetic demo task, k = 8 of 32",
-    ),
-    "das_vesselmnist3d_28": dict(dataset="vessel", sampler="das", k=0.5, augment=True),
-    "full_vesselmnist3d_28": dict(dataset="vessel", sampler="full", augment=True),
-    "das_adrenalmnist3d_28": dict(dataset="adrenal", sampler="das", k=0.5, augment=True),
-    "full_adrenalmnist3d_28": dict(dataset="adrenal", sampler="full", augment=True),
-    "das_pocus": dict(dataset="pocus", sampler="das", k=0.5),
-    "full_pocus": dict(dataset="pocus", sampler="full"),
 }
 
 
-def data_dir_for(dataset, shared):
-    if dataset in ("vessel", "adrenal"):
-        return os.path.join(shared, "medmnist3d")
-    if dataset == "pocus":
-        return os.path.join(shared, "pocus")
-    return None
-
-
-def train_preset(name, shared, seed=0, verbose=2):
-    """Trains one preset (resuming its run folder) and writes zoo/<name>."""
+def train_preset(name, shared, seed=0):
+    """Trains one preset (or reuses the comparison's run) and writes zoo/<name>."""
     from das_keras.training import save_run_as_preset, train_run
 
-    spec = {**RECIPE, **PRESETS[name]}
-    description = spec.pop("description", None)
-    dataset = spec.pop("dataset")
-    data_dir = data_dir_for(dataset, shared)
-    run_dir = os.path.join("runs", "zoo", name)
-    train_run(run_dir, dataset, seed=seed, data_dir=data_dir, verbose=verbose, **spec)
+    if name == "das_synthetic":
+        run_dir = os.path.join("runs", "zoo", name)
+        train_run(run_dir, "synthetic", seed=seed, verbose=2, **SYNTHETIC)
+        description = "DAS on the synthetic demo task, k = 8 of 32"
+        return save_run_as_preset(run_dir, os.path.join("zoo", name), name, description)
+    dataset, sampler, description = PRESETS[name]
+    k = 0.5
+    compare.run_one(dataset, "ours", k, sampler, seed, shared, compare.RECIPE["epochs"])
+    run_dir = compare.run_dir(dataset, "ours", k, sampler, seed)
+    data_dir = compare.data_dir_for(dataset, shared)
     return save_run_as_preset(run_dir, os.path.join("zoo", name), name, description, data_dir)
 
 
@@ -70,7 +63,8 @@ def main(argv=None):
         default=os.path.join("..", "shared", "data"),
         help="folder holding medmnist3d/ and pocus/",
     )
-    parser.add_argument("--only", nargs="*", default=list(PRESETS), choices=list(PRESETS))
+    names = ["das_synthetic", *PRESETS]
+    parser.add_argument("--only", nargs="*", default=names, choices=names)
     args = parser.parse_args(argv)
     for name in args.only:
         metadata = train_preset(name, args.shared)

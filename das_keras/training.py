@@ -170,6 +170,7 @@ def train_run(
     strategy=None,
     sampler_options=None,
     lr_schedule="constant",
+    bn_momentum=0.9,
 ):
     """Trains a classifier, resuming an interrupted run in `output_dir` where it stopped.
 
@@ -202,6 +203,10 @@ def train_run(
             0 over `epochs` along a half cosine, set at the start of each epoch (it resumes with
             the run). The late, small steps make the last epochs' validation loss steadier, so
             the epoch chosen on it depends less on noise.
+        bn_momentum: BatchNorm momentum of the backbone. With few steps per epoch (POCUS: 3)
+            the moving statistics of 0.9 still carry their initial values for many epochs and
+            the model predicts one class at inference; 0.5 settles within a few steps, and a
+            batch of B*T slices gives steady batch statistics.
 
     Returns:
         (model, history): the trained `keras.Model` (best weights) and a dict of per-epoch logs
@@ -245,6 +250,8 @@ def train_run(
         config["sampler_options"] = dict(sampler_options)
     if lr_schedule != "constant":
         config["lr_schedule"] = lr_schedule
+    if bn_momentum != 0.9:
+        config["bn_momentum"] = bn_momentum
     # Only the chief writes the run folder; other workers write to a temporary folder.
     write_dir, temporary = (output_dir, False)
     if strategy is not None:
@@ -263,6 +270,7 @@ def train_run(
             k=k,
             backbone=backbone,
             aggregation=aggregation,
+            bn_momentum=bn_momentum,
             sampler_kwargs=_sampler_kwargs(sampler, seed, sampler_options),
         )
         model.compile(

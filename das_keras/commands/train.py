@@ -26,6 +26,12 @@ def register(subparsers):
         choices=("constant", "cosine"),
         help="cosine: the learning rate falls to 0 over --epochs",
     )
+    parser.add_argument(
+        "--bn-momentum",
+        type=float,
+        default=0.9,
+        help="BatchNorm momentum of the backbone; lower (0.5) for data sets of a few batches",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--patience", type=int, default=10, help="early stopping on val loss")
     parser.add_argument(
@@ -75,6 +81,7 @@ def run(args):
         batch_size=args.batch_size,
         learning_rate=args.lr,
         lr_schedule=args.lr_schedule,
+        bn_momentum=args.bn_momentum,
         seed=args.seed,
         patience=args.patience,
         augment=args.augment,
