@@ -1,6 +1,9 @@
-"""Writes the README's results section from docs/results/*.json (no number typed by hand).
+"""Writes the README's result tables from docs/results/ (no number typed by hand).
 
-The section sits between the markers `<!-- results:start -->` and `<!-- results:end -->`:
+Two sections, each between its markers: the results (`<!-- results:start -->` ...
+`<!-- results:end -->`) from docs/results/{comparison,speed,sensitivity}.json, and the demo
+table (`<!-- demo:start -->` ... `<!-- demo:end -->`) from docs/results/demo/results.json,
+written by `das-keras demo --output docs/results/demo`:
 
     python benchmarks/update_readme.py
 """
@@ -10,6 +13,7 @@ import os
 import sys
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+DEMO_START, DEMO_END = "<!-- demo:start -->", "<!-- demo:end -->"
 RESULTS = os.path.join("docs", "results")
 HEADLINE_SAMPLERS = ("full", "uniform", "dps", "das")
 
