@@ -91,18 +91,30 @@ def section():
     return "\n".join([START, "", *body, END])
 
 
+def demo_section():
+    from das_keras.demo import format_table
+
+    demo = _load(os.path.join("demo", "results"))
+    body = [format_table(demo["results"], demo["k"], demo["num_slices"])] if demo else []
+    return "\n".join([DEMO_START, "", *body, "", DEMO_END])
+
+
+def replace_between(text, start, end, new, path):
+    """`text` with what lies between the markers `start` and `end` replaced by `new`."""
+    if start not in text or end not in text:
+        raise SystemExit(f"{path} has no {start} ... {end} markers; add them where it goes.")
+    before, rest = text.split(start, 1)
+    return before + new + rest.split(end, 1)[1]
+
+
 def main(argv=None):
     path = "README.md"
     with open(path) as f:
         text = f.read()
-    if START not in text or END not in text:
-        raise SystemExit(
-            f"{path} has no {START} ... {END} markers; add them where the section goes."
-        )
-    before, rest = text.split(START, 1)
-    after = rest.split(END, 1)[1]
+    text = replace_between(text, START, END, section(), path)
+    text = replace_between(text, DEMO_START, DEMO_END, demo_section(), path)
     with open(path, "w") as f:
-        f.write(before + section() + after)
+        f.write(text)
     print(section())
     return 0
 
