@@ -1,17 +1,21 @@
 #!/bin/bash
 # The runs behind docs/results/comparison.md and sensitivity.md, most important first.
-# Every finished run is cached in runs/compare/, so this can be stopped and started again;
-# each command rewrites the reports from whatever has finished.
+# Every finished run is cached in runs/compare/ (an interrupted one resumes at its last epoch),
+# so this can be stopped and started again; each command rewrites the reports from whatever
+# has finished.
 #   bash benchmarks/run_comparison.sh            (from the repository root, ../shared beside it)
 set -e
 export TF_CPP_MIN_LOG_LEVEL=3
-P="python benchmarks/compare.py --backbones ours"
-$P --datasets vessel --k 0.5 --samplers full uniform dps das --seeds 0 1 2
-$P --datasets adrenal --k 0.5 --samplers full uniform dps das --seeds 0 1 2
-$P --datasets synthetic --k 0.5 --epochs 6 --seeds 0 1 2
-$P --datasets vessel adrenal --k 0.5 --samplers random adps --seeds 0 1 2
+P="python benchmarks/compare.py --backbones ours --k 0.5"
+MAIN="--samplers full uniform dps das"
+$P --datasets vessel $MAIN --seeds 0 1 2
+$P --datasets synthetic $MAIN --epochs 6 --seeds 0 1 2
+$P --datasets adrenal $MAIN --seeds 0
+$P --datasets pocus $MAIN --seeds 0 1 2
+$P --datasets adrenal $MAIN --seeds 1 2
 $P --datasets vessel --k 0.25 --samplers uniform dps das --seeds 0 1 2
 python benchmarks/sensitivity.py --seeds 0 1 2
-python benchmarks/compare.py --datasets pocus --backbones ours --k 0.5 --seeds 0 1 2
-python benchmarks/compare.py --datasets vessel adrenal --backbones paper --k 0.5 --seeds 0 1 2
+$P --datasets vessel adrenal pocus --samplers random adps --seeds 0 1 2
+$P --datasets synthetic --samplers random adps --epochs 6 --seeds 0 1 2
+python benchmarks/compare.py --datasets vessel adrenal pocus --backbones paper --k 0.5 --seeds 0 1 2
 python benchmarks/update_readme.py
