@@ -95,12 +95,16 @@ def test_train_and_evaluate_on_real_vesselmnist3d(shared_data, tmp_path):
         data_dir=data_dir,
         verbose=0,
         sampler_options={"heads": 2, "tau0": 0.5},
+        bn_momentum=0.5,
     )
     assert len(history["loss"]) == 2 and all(v > 0 for v in history["val_loss"])
     sampler = model.get_layer("sampler")
     assert (sampler.heads, sampler.tau0) == (2, 0.5)
     run_config = json.loads((tmp_path / "run_config.json").read_text())
     assert run_config["sampler_options"] == {"heads": 2, "tau0": 0.5}
+    assert run_config["bn_momentum"] == 0.5
+    norms = [layer for layer in model.get_layer("small_cnn").layers if "bn" in layer.name]
+    assert norms and all(layer.momentum == 0.5 for layer in norms)
     metrics = evaluate_run(str(tmp_path), "vessel", data_dir=data_dir)
     assert metrics["num_samples"] == 382 and 0.0 <= metrics["auc"] <= 1.0
     out = tmp_path / "metrics.json"
