@@ -123,7 +123,8 @@ def _clip_splits(name, batch_size, seed, data_dir, num_frames, frame_size, augme
 
     options = {"num_frames": num_frames, "size": (frame_size, frame_size), "batch_size": batch_size}
     if name == "pocus":
-        # seed=0: the patient-grouped split stays fixed; the training seed drives augmentation
+        # seed=0 for every run: it fixes the patient-grouped split, and with it the shuffling and
+        # augmentation streams; the run's seed still varies the weights and the sampler noise
         splits = [
             data.pocus(data_dir, s, seed=0, augment=augment and s == "train", **options)
             for s in ("train", "val", "test")
