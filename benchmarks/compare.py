@@ -128,12 +128,20 @@ def collect(with_options=False):
 
 
 def summarize(results):
-    """Mean and std over seeds per (dataset, backbone, k, sampler); full counts for every k."""
+    """Mean and std over seeds per (dataset, backbone, k, sampler).
+
+    The full model does not depend on k: it is listed under every k that other samplers ran
+    at on the same data set and backbone (under k = 0.5 when none did).
+    """
     groups = defaultdict(list)
-    ks = {r["k"] for r in results if r["sampler"] != "full"} or {0.5}
+    ks = defaultdict(set)
     for r in results:
-        for k in ks if r["sampler"] == "full" else [r["k"]]:
-            groups[(r["dataset"], r["backbone"], k, r["sampler"])].append(r)
+        if r["sampler"] != "full":
+            ks[(r["dataset"], r["backbone"])].add(r["k"])
+    for r in results:
+        setting = (r["dataset"], r["backbone"])
+        for k in (ks[setting] or {0.5}) if r["sampler"] == "full" else [r["k"]]:
+            groups[(*setting, k, r["sampler"])].append(r)
     summary = {}
     for key, runs in groups.items():
         runs = sorted(runs, key=lambda r: r["seed"])

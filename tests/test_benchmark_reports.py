@@ -78,7 +78,15 @@ def test_comparison_summary_and_readme_section(monkeypatch):
         {**_result("das", 0.5, seed, auc), "epochs_run": 5, "max_epochs": 16}
         for seed, auc in ((1, 0.9), (0, 0.7))
     ]
-    summary = compare.summarize(results)
+    full = {**_result("full", 0.5, 0, 0.85, k_slices=28), "epochs_run": 5, "max_epochs": 16}
+    other_k = {**_result("das", 0.25, 0, 0.6), "epochs_run": 5, "max_epochs": 16}
+    adrenal = {**full, "dataset": "adrenal"}
+    summary = compare.summarize([*results, full, other_k, adrenal])
+    # the full model joins every k run on its data set, and only there
+    assert {"vessel/ours/0.5/full", "vessel/ours/0.25/full", "adrenal/ours/0.5/full"} <= set(
+        summary
+    )
+    assert "adrenal/ours/0.25/full" not in summary
     entry = summary["vessel/ours/0.5/das"]
     assert entry["seeds"] == [0, 1] and entry["test_auc_mean"] == pytest.approx(0.8)
     assert entry["test_auc_std"] == pytest.approx(0.1)
@@ -90,4 +98,4 @@ def test_comparison_summary_and_readme_section(monkeypatch):
     )
     section = update_readme.section()
     assert section.startswith(update_readme.START) and section.endswith(update_readme.END)
-    assert "| vessel | - | - | - | 0.800 ± 0.100 (2) |" in section
+    assert "| vessel | 0.850 ± 0.000 (1) | - | - | 0.800 ± 0.100 (2) |" in section
