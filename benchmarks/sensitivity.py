@@ -35,14 +35,19 @@ STUDIES = {  # hyperparameter -> values tried (the others at their defaults)
 COST_SAMPLERS = ("das", "dps", "uniform")
 
 
+def das_setting(name, value):
+    """(k, DAS options) of one sweep point: `name` set to `value`, the rest at their defaults."""
+    k = value if name == "k" else DEFAULTS["k"]
+    options = {} if name == "k" or value == DEFAULTS[name] else {name: value}
+    return k, options
+
+
 def points(studies):
     """(sampler, k, options) of every run needed, without repeats, DAS sweeps first."""
     needed = []
     for name in studies:
         for value in STUDIES[name]:
-            k = value if name == "k" else DEFAULTS["k"]
-            options = {} if name == "k" or value == DEFAULTS[name] else {name: value}
-            needed.append(("das", k, options))
+            needed.append(("das", *das_setting(name, value)))
     for sampler in COST_SAMPLERS[1:]:
         needed += [(sampler, k, {}) for k in STUDIES["k"]]
     needed.append(("full", DEFAULTS["k"], {}))
@@ -57,8 +62,7 @@ def study_rows(results, name):
     """Mean / std of val and test AUC for each value of one DAS hyperparameter."""
     rows = []
     for value in STUDIES[name]:
-        k = value if name == "k" else DEFAULTS["k"]
-        options = {} if name == "k" or value == DEFAULTS[name] else {name: value}
+        k, options = das_setting(name, value)
         runs = [
             r for r in results if r["sampler"] == "das" and r["k"] == k and r["options"] == options
         ]
