@@ -1,7 +1,7 @@
 """Writes the README's result tables from docs/results/ (no number typed by hand).
 
 Two sections, each between its markers: the results (`<!-- results:start -->` ...
-`<!-- results:end -->`) from docs/results/{comparison,speed,sensitivity}.json, and the demo
+`<!-- results:end -->`) from docs/results/{comparison,speed,sensitivity,tuning}.json, and the demo
 table (`<!-- demo:start -->` ... `<!-- demo:end -->`) from docs/results/demo/results.json,
 written by `das-keras demo --output docs/results/demo`:
 
@@ -82,11 +82,29 @@ def sensitivity_lines(sensitivity):
     ]
 
 
+def tuning_lines(tuning):
+    if not tuning or "default" not in tuning or "tuned" not in tuning:
+        return []
+    cells = []
+    for name in ("default", "tuned"):
+        row = tuning[name]
+        options = ", ".join(f"{k} = {v:g}" for k, v in row["options"].items())
+        mean, std = row["test_auc"]
+        cells.append(f"{name} ({options}) {mean:.3f} ± {std:.3f} ({len(row['seeds'])})")
+    return [
+        f"`das-keras tune` on {tuning['dataset']}, test AUC of the tuned and the default DAS "
+        "(same recipe, mean ± std over seeds): " + "; ".join(cells) + " "
+        "([docs/results/tuning.md](docs/results/tuning.md), `benchmarks/tuned_vs_default.py`).",
+        "",
+    ]
+
+
 def section():
     body = (
         comparison_lines(_load("comparison"))
         + speed_lines(_load("speed"))
         + sensitivity_lines(_load("sensitivity"))
+        + tuning_lines(_load("tuning"))
     )
     return "\n".join([START, "", *body, END])
 

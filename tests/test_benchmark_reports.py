@@ -1,4 +1,5 @@
-"""The benchmark report code (benchmarks/compare.py, sensitivity.py) on made-up run results.
+"""The benchmark report code (benchmarks/compare.py, sensitivity.py, tuned_vs_default.py) on
+made-up run results.
 
 The training itself is what the scripts call from das_keras.training (tested elsewhere); here
 the bookkeeping is checked: which runs are needed, how they are grouped, and the verdicts.
@@ -13,6 +14,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
 compare = pytest.importorskip("compare")
 sensitivity = pytest.importorskip("sensitivity")
+tuned_vs_default = pytest.importorskip("tuned_vs_default")
 
 
 def _result(sampler, k, seed, auc, options=None, k_slices=None):
@@ -99,3 +101,40 @@ def test_comparison_summary_and_readme_section(monkeypatch):
     section = update_readme.section()
     assert section.startswith(update_readme.START) and section.endswith(update_readme.END)
     assert "| vessel | 0.850 ± 0.000 (1) | - | - | 0.800 ± 0.100 (2) |" in section
+
+
+def test_tuned_vs_default_report_and_readme_line(tmp_path, monkeypatch):
+    best = {
+        "best_trial": "03",
+        "val_objective": 0.91,
+        "num_trials": 8,
+        "hyperparameters": {"heads": 2, "tau0": 0.41234, "k": 0.5},
+    }
+    options = tuned_vs_default.tuned_options(best)
+    assert options == {"heads": 2, "tau0": 0.412}  # the run folder's name stays short
+    default = [_result("das", 0.5, s, auc) for s, auc in ((0, 0.7), (1, 0.9))]
+    tuned = [_result("das", 0.5, s, 0.85, options) for s in (0, 1)]
+    report = {
+        "dataset": "vessel",
+        "k": 0.5,
+        "trial_epochs": 8,
+        "search_command": ["tune", "--dataset", "vessel"],
+        "search": best,
+        "default": {
+            "options": tuned_vs_default.DEFAULT_OPTIONS,
+            **tuned_vs_default.summary(default),
+        },
+        "tuned": {"options": options, **tuned_vs_default.summary(tuned)},
+        "command": "python benchmarks/tuned_vs_default.py",
+    }
+    assert report["default"]["test_auc"] == pytest.approx([0.8, 0.1])
+    tuned_vs_default.write_report(str(tmp_path / "tuning"), report)
+    text = (tmp_path / "tuning.md").read_text()
+    assert "| default (heads = 4, tau0 = 1) | 0.800 ± 0.100 | 0.800 ± 0.100 |" in text
+    assert "| tuned (heads = 2, tau0 = 0.412) |" in text and "0.850 / 0.850 |" in text
+
+    update_readme = pytest.importorskip("update_readme")
+    line = "\n".join(update_readme.tuning_lines(report))
+    assert "default (heads = 4, tau0 = 1) 0.800 ± 0.100 (2)" in line
+    assert "tuned (heads = 2, tau0 = 0.412) 0.850 ± 0.000 (2)" in line
+    assert update_readme.tuning_lines({"dataset": "vessel"}) == []  # search not finished

@@ -1,0 +1,178 @@
+"""Does tuning DAS with `das-keras tune` beat its defaults? (docs/results/tuning.md)
+
+1. Runs (or continues) `das-keras tune` on VesselMNIST3D: Bayesian optimisation over the number of
+   heads H and the base temperature tau0 at k = 50% of T (the default's cost, so the two compare at
+   equal cost), objective validation AUC, the comparison's backbone (small CNN + conv1d).
+2. Trains the best configuration with the comparison's full recipe (benchmarks/compare.py: epochs,
+   cosine schedule, augmentation, epoch chosen on the validation loss) for several seeds, and
+   evaluates each once on the test split.
+3. Writes the tuned and the default configuration (H = 4, tau0 = 1: the comparison's DAS runs,
+   shared through the run cache) side by side.
+
+    python benchmarks/tuned_vs_default.py                # search + 3 seeds of the best
+    python benchmarks/tuned_vs_default.py --report-only  # rewrite the report from finished runs
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare  # noqa: E402  (benchmarks/compare.py: run_one, the recipe, the run cache)
+
+DEFAULT_OPTIONS = {"heads": 4, "tau0": 1.0}
+
+
+def search_command(args):
+    """The `das-keras tune` arguments of the search (also printed in the report)."""
+    return [
+        "tune",
+        "--dataset",
+        args.dataset,
+        "--data-dir",
+        compare.data_dir_for(args.dataset, args.shared),
+        "--output",
+        args.search_dir,
+        "--tuner",
+        "bayesian",
+        "--trials",
+        str(args.trials),
+        "--epochs",
+        str(args.trial_epochs),
+        "--objective",
+        "val_auc",
+        "--k",
+        str(args.k),
+        "--heads",
+        "1,2,4,8",
+        "--tau0",
+        "0.1:5",
+        "--aggregation",
+        "conv1d",
+        "--seed",
+        "0",
+        "--verbose",
+        "0",
+    ]
+
+
+def tuned_options(best):
+    """The comparison's sampler options (heads, tau0) of the search's best trial."""
+    hp = best["hyperparameters"]
+    return {"heads": int(hp["heads"]), "tau0": float(f"{hp['tau0']:.3g}")}
+
+
+def summary(runs):
+    """Mean and std of val / test AUC and balanced accuracy over seeds."""
+    out = {"seeds": [r["seed"] for r in runs]}
+    for split in ("val", "test"):
+        for metric in ("auc", "balanced_accuracy"):
+            values = [r[split][metric] for r in runs]
+            out[f"{split}_{metric}"] = [float(np.mean(values)), float(np.std(values))]
+        out[f"{split}_auc_per_seed"] = [r[split]["auc"] for r in runs]
+    return out
+
+
+def write_report(path, report):
+    """docs/results/tuning.md (+ .json) from the search's best trial and the two rows."""
+    with open(path + ".json", "w") as f:
+        json.dump(report, f, indent=2)
+    best = report["search"]
+    lines = [
+        "# Tuned vs default DAS on " + report["dataset"],
+        "",
+        f"Search: `das-keras {' '.join(report['search_command'])}`",
+        "",
+        f"{best['num_trials']} trials; best trial {best['best_trial']}: validation AUC "
+        f"{best['val_objective']:.3f} after at most {report['trial_epochs']} epochs (trial recipe: "
+        "constant learning rate, no augmentation); its hyperparameters: "
+        + ", ".join(
+            f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
+            for k, v in best["hyperparameters"].items()
+        )
+        + ".",
+        "",
+        "Both rows below are trained with the comparison's recipe (benchmarks/compare.py) at "
+        f"k = {report['k']:g} of T, one run per seed, epoch chosen on the validation loss, "
+        "evaluated once on the test split (mean ± std over seeds).",
+        "",
+        "| configuration | val AUC | test AUC | test balanced acc. | test AUC per seed |",
+        "|---|---|---|---|---|",
+    ]
+    for name in ("default", "tuned"):
+        row = report.get(name)
+        if row is None:  # --report-only before its runs finished
+            continue
+        options = ", ".join(f"{k} = {v:g}" for k, v in row["options"].items())
+        per_seed = " / ".join(f"{v:.3f}" for v in row["test_auc_per_seed"])
+        lines.append(
+            f"| {name} ({options}) | {_pm(row['val_auc'])} | {_pm(row['test_auc'])} | "
+            f"{_pm(row['test_balanced_accuracy'])} | {per_seed} |"
+        )
+    lines += ["", f"Command: `{report['command']}`", ""]
+    with open(path + ".md", "w") as f:
+        f.write("\n".join(lines))
+
+
+def _pm(pair):
+    return f"{pair[0]:.3f} ± {pair[1]:.3f}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="vessel", choices=("vessel", "adrenal"))
+    parser.add_argument("--k", type=float, default=0.5)
+    parser.add_argument("--trials", type=int, default=8)
+    parser.add_argument("--trial-epochs", type=int, default=8)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=compare.RECIPE["epochs"])
+    parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
+    parser.add_argument("--search-dir", default=os.path.join("runs", "tune", "vessel"))
+    parser.add_argument("--output", default=os.path.join("docs", "results", "tuning"))
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args(argv)
+
+    best_path = os.path.join(args.search_dir, "best.json")
+    command = search_command(args)
+    if not args.report_only:
+        from das_keras.cli import main as cli_main
+
+        if cli_main(command) != 0:
+            return 1
+    with open(best_path) as f:
+        best = json.load(f)
+
+    rows = {}
+    for name, options in (("default", None), ("tuned", tuned_options(best))):
+        runs = []
+        for seed in args.seeds:
+            folder = compare.run_dir(args.dataset, "ours", args.k, "das", seed, options)
+            if args.report_only and not os.path.exists(os.path.join(folder, "result.json")):
+                continue
+            runs.append(
+                compare.run_one(
+                    args.dataset, "ours", args.k, "das", seed, args.shared, args.epochs, options
+                )
+            )
+        if runs:
+            rows[name] = {"options": options or DEFAULT_OPTIONS, **summary(runs)}
+    report = {
+        "dataset": args.dataset,
+        "k": args.k,
+        "trial_epochs": args.trial_epochs,
+        "search_command": command,
+        "search": best,
+        **rows,
+        "command": "python benchmarks/tuned_vs_default.py " + " ".join(argv or sys.argv[1:]),
+    }
+    os.makedirs(os.path.dirname(args.output), exist_ok=True)
+    write_report(args.output, report)
+    print(open(args.output + ".md").read())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
