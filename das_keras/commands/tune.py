@@ -39,13 +39,6 @@ import warnings
 
 from das_keras.commands.common import add_data_arguments, data_options, metrics_table, parse_k
 
-# Used where das_keras.training (being extended by another engineer) has no DATASET_LICENSES.
-LICENSES = {
-    "synthetic": "Apache-2.0 (generated data)",
-    "pocus": "Non-commercial research use only (see dataset_metadata.csv for each clip's license)",
-    "busv": "Non-commercial research use only (BUSV data terms; see its repository).",
-}
-MEDMNIST_LICENSE = "CC BY 4.0 (MedMNIST v3)"
 # Arguments that do not change what is searched: they may differ between runs of one search.
 RUN_ONLY_ARGUMENTS = ("trials", "verbose", "save_preset", "preset_name", "data_dir", "output")
 
@@ -193,7 +186,6 @@ def run(args):
     from das_keras import tuning
     from das_keras.training import load_splits
 
-    zoo = _zoo_module() if args.save_preset else None  # fail before the search, not after
     splits = load_splits(
         args.dataset,
         args.batch_size,
@@ -283,7 +275,9 @@ def run(args):
         "test_metrics": metrics,
     }
     _write_json(os.path.join(args.output, "best.json"), result)
-    if zoo is not None:
+    if args.save_preset:
+        from das_keras import zoo
+
         metadata = _preset_metadata(args, splits, model, result)
         zoo.save(model, args.save_preset, metadata)
         print(f"preset saved to {args.save_preset}")
@@ -297,11 +291,9 @@ def _evaluate_test(model, args):
 
 
 def _preset_metadata(args, splits, model, result):
-    from das_keras import training
-    from das_keras.training import evaluate_run
+    from das_keras.training import DATASET_LICENSES, MEDMNIST3D_LICENSE, evaluate_run
 
     name = args.dataset.split(":", 1)[-1]
-    licenses = getattr(training, "DATASET_LICENSES", LICENSES)
     hyperparameters = result["hyperparameters"]
     preset_name = args.preset_name or os.path.basename(os.path.normpath(args.save_preset))
     val_metrics = evaluate_run(model, args.dataset, "val", args.batch_size, **data_options(args))
@@ -338,18 +330,8 @@ def _preset_metadata(args, splits, model, result):
         },
         "val_metrics": val_metrics,
         "test_metrics": result["test_metrics"],
-        "license": licenses.get(name, getattr(training, "MEDMNIST3D_LICENSE", MEDMNIST_LICENSE)),
+        "license": DATASET_LICENSES.get(name, MEDMNIST3D_LICENSE),
     }
-
-
-def _zoo_module():
-    try:
-        from das_keras import zoo
-    except ImportError as error:
-        raise SystemExit(
-            f"error: --save-preset needs das_keras.zoo, which cannot be imported ({error})."
-        ) from None
-    return zoo
 
 
 def _check_or_write_config(args):
