@@ -172,6 +172,7 @@ def train_run(
     sampler_options=None,
     lr_schedule="constant",
     bn_momentum=0.9,
+    precise_bn=False,
 ):
     """Trains a classifier, resuming an interrupted run in `output_dir` where it stopped.
 
@@ -208,6 +209,11 @@ def train_run(
             the moving statistics of 0.9 still carry their initial values for many epochs and
             the model predicts one class at inference; 0.5 settles within a few steps, and a
             batch of B*T slices gives steady batch statistics.
+        precise_bn: recompute the BatchNorm statistics from 20 training batches with the
+            current weights before every validation and at the end
+            (`das_keras.batch_norm.PreciseBatchNorm`): the validation loss that chooses the
+            epoch, and the saved weights, then use statistics that match the weights and the
+            sampler's inference-time choice. Not with a `strategy`.
 
     Returns:
         (model, history): the trained `keras.Model` (best weights) and a dict of per-epoch logs
@@ -219,6 +225,7 @@ def train_run(
     import keras
 
     from das_keras import distribute
+    from das_keras.batch_norm import PreciseBatchNorm
     from das_keras.models import build_classifier
 
     if isinstance(strategy, str):
@@ -253,6 +260,14 @@ def train_run(
         config["lr_schedule"] = lr_schedule
     if bn_momentum != 0.9:
         config["bn_momentum"] = bn_momentum
+    if precise_bn:
+        if strategy is not None:
+            raise ValueError(
+                "`precise_bn=True` is not supported with a distribution `strategy` (its "
+                "recalibration runs eagerly on one device); received strategy="
+                f"{type(strategy).__name__}. Train without a strategy or without precise_bn."
+            )
+        config["precise_bn"] = True
     # Only the chief writes the run folder; other workers write to a temporary folder.
     write_dir, temporary = (output_dir, False)
     if strategy is not None:
@@ -287,6 +302,7 @@ def train_run(
     if strategy is not None:
         backup = distribute.backup_dir(output_dir, strategy)
     callbacks = [
+        *([PreciseBatchNorm(splits.train, num_batches=20)] if precise_bn else []),
         keras.callbacks.BackupAndRestore(backup),
         keras.callbacks.ModelCheckpoint(
             best_path,

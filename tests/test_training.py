@@ -28,6 +28,7 @@ TRAIN = [
     "50",
     "--lr-schedule",
     "cosine",
+    "--precise-bn",
     "--verbose",
     "2",
 ]
@@ -66,6 +67,7 @@ def test_train_killed_after_epoch_2_resumes_at_epoch_3(tmp_path):
     assert "Epoch 3/5" in resumed.stdout and "Epoch 1/5" not in resumed.stdout
     assert _epochs(log) == [0, 1, 2, 3, 4]
     assert (run / "model.keras").exists() and (run / "best.weights.h5").exists()
+    assert json.loads((run / "run_config.json").read_text())["precise_bn"] is True
     with open(log, newline="") as f:  # the cosine schedule carried on where it stopped
         rates = [float(row["learning_rate"]) for row in csv.DictReader(f)]
     expected = [0.5e-3 * (1 + math.cos(math.pi * epoch / 5)) for epoch in range(5)]
@@ -127,6 +129,14 @@ def test_train_and_evaluate_on_real_vesselmnist3d(shared_data, tmp_path):
         == 0
     )
     assert json.loads(out.read_text())["auc"] == pytest.approx(metrics["auc"])
+
+
+def test_precise_bn_with_a_strategy_is_refused_before_training(tmp_path):
+    from das_keras.training import train_run
+
+    with pytest.raises(ValueError, match="precise_bn"):
+        train_run(tmp_path / "run", precise_bn=True, strategy="mirrored")
+    assert not (tmp_path / "run" / "run_config.json").exists()
 
 
 def test_unknown_dataset_names_the_argument(tmp_path):

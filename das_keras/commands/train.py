@@ -32,6 +32,12 @@ def register(subparsers):
         default=0.9,
         help="BatchNorm momentum of the backbone; lower (0.5) for data sets of a few batches",
     )
+    parser.add_argument(
+        "--precise-bn",
+        action="store_true",
+        help="recompute the BatchNorm statistics from 20 training batches before every "
+        "validation and at the end (das_keras.batch_norm)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--patience", type=int, default=10, help="early stopping on val loss")
     parser.add_argument(
@@ -82,6 +88,7 @@ def run(args):
         learning_rate=args.lr,
         lr_schedule=args.lr_schedule,
         bn_momentum=args.bn_momentum,
+        precise_bn=args.precise_bn,
         seed=args.seed,
         patience=args.patience,
         augment=args.augment,

@@ -24,6 +24,9 @@ class BaseSampler(keras.layers.Layer):
 
     differentiable = False
     requires_float = False
+    # Set by das_keras.batch_norm.recalibrate_batch_norm: the model runs in training mode (batch
+    # statistics) while the sampler chooses as at inference.
+    inference_selection = False
 
     def __init__(self, k, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -72,6 +75,7 @@ class BaseSampler(keras.layers.Layer):
         raise NotImplementedError
 
     def call(self, inputs, training=None):
+        training = bool(training) and not self.inference_selection
         indices, selection_matrix = self.select(inputs, training=training)
         if training and self.differentiable:
             return F.apply_selection(inputs, selection_matrix)
