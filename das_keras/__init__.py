@@ -4,7 +4,7 @@ import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from das_keras import data, layers, models, zoo  # noqa: E402
+from das_keras import batch_norm, data, layers, models, zoo  # noqa: E402
 from das_keras.layers import (  # noqa: E402
     ADPSLayer,
     DASLayer,
@@ -36,6 +36,7 @@ __all__ = [
     "RandomSampler",
     "UniformSampler",
     "__version__",
+    "batch_norm",
     "data",
     "evaluation",
     "export",
