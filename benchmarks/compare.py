@@ -38,6 +38,10 @@ AUGMENT = {"vessel": True, "adrenal": True, "pocus": True}
 # POCUS has 3 training steps per epoch: with BatchNorm momentum 0.9 the moving statistics keep
 # their initial values for many epochs and the model predicts one class at inference.
 MODEL_OPTIONS = {"pocus": {"bn_momentum": 0.5}}
+# The run cache, and train_run options of a recipe variant (`--precise-bn` switches both, so
+# that its runs never mix with the main comparison's).
+RUNS = os.path.join("runs", "compare")
+VARIANT_OPTIONS = {}
 REFERENCES = {  # published numbers: (AUC, accuracy)
     "vessel": [
         ("DAS (paper, MobileNetV3-Small)", 0.752, 0.829),
@@ -65,7 +69,7 @@ def sampler_label(sampler, options=None):
 def run_dir(dataset, backbone, k, sampler, seed, options=None):
     k_label = "all" if sampler == "full" else f"{k:g}"
     label = sampler_label(sampler, options)
-    return os.path.join("runs", "compare", dataset, backbone, f"k{k_label}", label, f"seed{seed}")
+    return os.path.join(RUNS, dataset, backbone, f"k{k_label}", label, f"seed{seed}")
 
 
 def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
@@ -93,6 +97,7 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
         augment=AUGMENT.get(dataset, False),
         sampler_options=options,
         **MODEL_OPTIONS.get(dataset, {}),
+        **VARIANT_OPTIONS,
         **BACKBONES[backbone],
         **{**RECIPE, "epochs": epochs},
     )
@@ -118,7 +123,7 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
 def collect(with_options=False):
     """Cached results under runs/compare: default sampler options only, unless `with_options`."""
     results = []
-    for root, _, files in os.walk(os.path.join("runs", "compare")):
+    for root, _, files in os.walk(RUNS):
         if "result.json" in files:
             with open(os.path.join(root, "result.json")) as f:
                 result = json.load(f)
@@ -164,7 +169,7 @@ def markdown(summary):
     lines = [
         "# Method comparison",
         "",
-        "Written by `benchmarks/compare.py` from the runs it trained and cached in runs/compare",
+        f"Written by `benchmarks/compare.py` from the runs it trained and cached in {RUNS}",
         "(the commands, in the order they ran: `benchmarks/run_comparison.sh`). Test metrics,",
         "mean ± std over the seeds listed; the weights of each run's epoch with the lowest",
         "class-weighted validation loss; the epochs column gives the epochs each seed ran and",
@@ -173,6 +178,11 @@ def markdown(summary):
         f"Adam from {RECIPE['learning_rate']} with a {RECIPE['lr_schedule']} schedule over the",
         f"maximum epochs, batch {RECIPE['batch_size']}, balanced class weights, flips and",
         "90-degree turns on MedMNIST3D.",
+        *(
+            [f"Recipe variant: `train_run` options {VARIANT_OPTIONS} for every method."]
+            if VARIANT_OPTIONS
+            else []
+        ),
         "",
     ]
     keys = sorted({tuple(k.split("/")[:3]) for k in summary})
@@ -230,9 +240,21 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=RECIPE["epochs"])
     parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
-    parser.add_argument("--output", default=os.path.join("docs", "results", "comparison"))
+    parser.add_argument("--output", default=None, help="default: docs/results/comparison")
+    parser.add_argument(
+        "--precise-bn",
+        action="store_true",
+        help="recipe variant: train_run(precise_bn=True); runs in runs/compare_precise_bn, "
+        "report docs/results/comparison_precise_bn",
+    )
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args(argv)
+    name = "comparison"
+    if args.precise_bn:
+        global RUNS
+        RUNS, name = os.path.join("runs", "compare_precise_bn"), "comparison_precise_bn"
+        VARIANT_OPTIONS["precise_bn"] = True
+    args.output = args.output or os.path.join("docs", "results", name)
     if not args.report_only:
         for dataset in args.datasets:
             for backbone in args.backbones:
