@@ -93,7 +93,14 @@ def write_report(path, report):
             f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
             for k, v in best["hyperparameters"].items()
         )
-        + ".",
+        + ". "
+        + (
+            f"That trial's own model (trial recipe) on the test split: AUC "
+            f"{best['test_metrics']['auc']:.3f}, balanced accuracy "
+            f"{best['test_metrics']['balanced_accuracy']:.3f}."
+            if "test_metrics" in best
+            else ""
+        ),
         "",
         "Both rows below are trained with the comparison's recipe (benchmarks/compare.py) at "
         f"k = {report['k']:g} of T, one run per seed, epoch chosen on the validation loss, "
@@ -112,9 +119,42 @@ def write_report(path, report):
             f"| {name} ({options}) | {_pm(row['val_auc'])} | {_pm(row['test_auc'])} | "
             f"{_pm(row['test_balanced_accuracy'])} | {per_seed} |"
         )
+    if "default" in report and "tuned" in report:
+        lines += ["", verdict(report["default"], report["tuned"])]
+    if best.get("trials"):
+        lines += [
+            "",
+            f"Every trial of the search (validation AUC, trial recipe, {len(best['trials'])} "
+            "trials):",
+            "",
+            "| trial | val AUC | heads | tau0 |",
+            "|---|---|---|---|",
+        ]
+        for trial in sorted(best["trials"], key=lambda t: -t["score"]):
+            hp = trial["hyperparameters"]
+            lines.append(
+                f"| {trial['trial_id']} | {trial['score']:.3f} | {hp['heads']} | {hp['tau0']:.3g} |"
+            )
     lines += ["", f"Command: `{report['command']}`", ""]
     with open(path + ".md", "w") as f:
         f.write("\n".join(lines))
+
+
+def verdict(default, tuned):
+    """A plain sentence: is the tuned configuration's test AUC above the default's seed noise?"""
+    difference = tuned["test_auc"][0] - default["test_auc"][0]
+    noise = max(default["test_auc"][1], tuned["test_auc"][1])
+    if abs(difference) <= noise:
+        return (
+            f"Verdict: no measurable gain from tuning: the tuned configuration's mean test AUC "
+            f"differs from the default's by {difference:+.3f}, within the seed-to-seed spread "
+            f"(std up to {noise:.3f})."
+        )
+    better = "better" if difference > 0 else "worse"
+    return (
+        f"Verdict: the tuned configuration is {better} than the default by {difference:+.3f} "
+        f"mean test AUC, more than the seed-to-seed spread (std up to {noise:.3f})."
+    )
 
 
 def _pm(pair):
@@ -166,7 +206,7 @@ def main(argv=None):
         "search_command": command,
         "search": best,
         **rows,
-        "command": "python benchmarks/tuned_vs_default.py " + " ".join(argv or sys.argv[1:]),
+        "command": " ".join(["python benchmarks/tuned_vs_default.py", *(argv or sys.argv[1:])]),
     }
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     write_report(args.output, report)

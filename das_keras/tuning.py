@@ -413,7 +413,8 @@ def trial_summary(tuner):
     Returns:
         dict with "objective" (name), "direction", "num_trials", "num_completed", "best" (None
         when no trial completed; else {"trial_id", "score", "hyperparameters"} without
-        keras-tuner's own "tuner/..." entries) and "failures" (messages of failed trials).
+        keras-tuner's own "tuner/..." entries), "trials" (every completed trial in that form,
+        in trial order) and "failures" (messages of failed trials).
 
     Example:
         >>> trial_summary(tuner)["best"]["hyperparameters"]  # doctest: +SKIP
@@ -422,25 +423,29 @@ def trial_summary(tuner):
     oracle = tuner.oracle
     trials = list(oracle.trials.values())
     completed = [t for t in trials if t.status == "COMPLETED" and t.score is not None]
-    best = None
-    if completed:
-        trial = oracle.get_best_trials(1)[0]
-        best = {
-            "trial_id": trial.trial_id,
-            "score": float(trial.score),
-            "hyperparameters": {
-                name: value
-                for name, value in trial.hyperparameters.values.items()
-                if not name.startswith("tuner/")
-            },
-        }
+    best = _trial_record(oracle.get_best_trials(1)[0]) if completed else None
     return {
         "objective": oracle.objective.name,
         "direction": oracle.objective.direction,
         "num_trials": len(trials),
         "num_completed": len(completed),
         "best": best,
+        "trials": [
+            _trial_record(t) for t in sorted(completed, key=lambda t: (len(t.trial_id), t.trial_id))
+        ],
         "failures": [t.message for t in trials if t.status in ("FAILED", "INVALID") and t.message],
+    }
+
+
+def _trial_record(trial):
+    return {
+        "trial_id": trial.trial_id,
+        "score": float(trial.score),
+        "hyperparameters": {
+            name: value
+            for name, value in trial.hyperparameters.values.items()
+            if not name.startswith("tuner/")
+        },
     }
 
 

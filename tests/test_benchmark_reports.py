@@ -110,6 +110,10 @@ def test_tuned_vs_default_report_and_readme_line(tmp_path, monkeypatch):
         "num_trials": 8,
         "hyperparameters": {"heads": 2, "tau0": 0.41234, "k": 0.5},
     }
+    best["trials"] = [
+        {"trial_id": "03", "score": 0.91, "hyperparameters": best["hyperparameters"]},
+        {"trial_id": "00", "score": 0.85, "hyperparameters": {"heads": 8, "tau0": 3.0}},
+    ]
     options = tuned_vs_default.tuned_options(best)
     assert options == {"heads": 2, "tau0": 0.412}  # the run folder's name stays short
     default = [_result("das", 0.5, s, auc) for s, auc in ((0, 0.7), (1, 0.9))]
@@ -132,6 +136,12 @@ def test_tuned_vs_default_report_and_readme_line(tmp_path, monkeypatch):
     text = (tmp_path / "tuning.md").read_text()
     assert "| default (heads = 4, tau0 = 1) | 0.800 ± 0.100 | 0.800 ± 0.100 |" in text
     assert "| tuned (heads = 2, tau0 = 0.412) |" in text and "0.850 / 0.850 |" in text
+    assert "no measurable gain" in text  # +0.05 is within the default's std of 0.1
+    assert text.index("| 03 | 0.910 | 2 | 0.412 |") < text.index("| 00 | 0.850 | 8 | 3 |")
+    steady = {**report["default"], "test_auc": [0.80, 0.01]}
+    assert "better than the default by +0.050" in tuned_vs_default.verdict(
+        steady, {**report["tuned"], "test_auc": [0.85, 0.01]}
+    )
 
     update_readme = pytest.importorskip("update_readme")
     line = "\n".join(update_readme.tuning_lines(report))

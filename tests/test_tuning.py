@@ -190,6 +190,8 @@ def test_fixed_k_search_interrupted_and_resumed(tiny_data, tmp_path):
     assert {v["k"] for v in values} == {4}
     assert len({(v["heads"], v["tau0"]) for v in values}) == 2
     assert summary["best"]["hyperparameters"]["k"] == 4
+    assert [t["trial_id"] for t in summary["trials"]] == ["0", "1"]
+    assert summary["best"] in summary["trials"]
 
 
 @pytest.mark.parametrize("tuner_name", ["bayesian", "hyperband"])

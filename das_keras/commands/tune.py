@@ -272,6 +272,7 @@ def run(args):
         "hyperparameters": best["hyperparameters"],
         "k_slices": int(model.get_layer("sampler").num_selected),
         "num_trials": summary["num_trials"],
+        "trials": summary["trials"],
         "test_metrics": metrics,
     }
     _write_json(os.path.join(args.output, "best.json"), result)
