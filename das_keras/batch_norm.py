@@ -106,6 +106,11 @@ class PreciseBatchNorm(keras.callbacks.Callback):
         self.batch_size = batch_size
         self._in_fit = False
 
+    def __deepcopy__(self, memo):
+        # keras-tuner deep-copies callbacks for each trial; the data are shared, not copied
+        # (a tf.data.Dataset cannot be).
+        return type(self)(self.data, self.num_batches, self.batch_size)
+
     def on_train_begin(self, logs=None):
         self._in_fit = True
 

@@ -2,13 +2,15 @@
 
 import argparse
 import json
+import math
 import os
 
+import keras
 import keras_tuner
 import numpy as np
 import pytest
 
-from das_keras import data
+from das_keras import data, zoo
 from das_keras.commands import tune
 from das_keras.tuning import DASHyperModel, SparseAUC, is_worker, make_tuner, trial_summary
 
@@ -250,10 +252,6 @@ def test_cli_search_resumes_and_reports_on_vessel(shared_data, tmp_path, capsys)
     preset = tmp_path / "preset"
     project = output / "search"
     parser = _parser()
-    try:
-        from das_keras import zoo  # written by another engineer
-    except ImportError:
-        zoo = None
 
     # A 2-trial search (2 training batches per trial), then the best model on the test split.
     args = parser.parse_args(_vessel_args(shared_data, output, "--trials", "2"))
@@ -267,7 +265,7 @@ def test_cli_search_resumes_and_reports_on_vessel(shared_data, tmp_path, capsys)
     assert 0.0 <= best["val_objective"] <= 1.0 and 0.0 <= best["test_metrics"]["auc"] <= 1.0
 
     # Run again: the oracle reloads, no trial is left to run, the trials are kept as they were.
-    extra = ["--trials", "2"] + (["--save-preset", str(preset)] if zoo else [])
+    extra = ["--trials", "2", "--save-preset", str(preset)]
     args = parser.parse_args(_vessel_args(shared_data, output, *extra))
     assert args.func(args) == 0
     out = capsys.readouterr().out
@@ -284,8 +282,6 @@ def test_cli_search_resumes_and_reports_on_vessel(shared_data, tmp_path, capsys)
         args.func(args)
     assert _trial_dirs(project) == ["trial_0", "trial_1"]
 
-    if zoo is None:
-        pytest.skip("das_keras.zoo is not available: saving the preset is not tested")
     metadata = zoo.load_metadata(preset)
     assert (metadata["sampler"], metadata["k"], metadata["dataset"]) == ("das", 7, "vessel")
     assert metadata["test_metrics"]["auc"] == pytest.approx(best["test_metrics"]["auc"])
@@ -296,3 +292,53 @@ def test_cli_search_resumes_and_reports_on_vessel(shared_data, tmp_path, capsys)
     volumes = next(iter(test))[0]
     probabilities = np.asarray(model(volumes, training=False))
     assert probabilities.shape == (4, 2) and np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_recipe_options_reach_the_trials_and_old_searches_still_resume(tmp_path, capsys):
+    parser = _parser()
+    output = tmp_path / "search"
+    recipe = ["--augment", "--lr-schedule", "cosine", "--precise-bn"]
+    common = ["tune", "--dataset", "synthetic", "--output", str(output), "--k", "8"]
+    common += ["--heads", "1,2", "--tau0", "1.0", "--epochs", "2", "--train-batches", "2"]
+    common += ["--trials", "1", "--verbose", "0"]
+    args = parser.parse_args([*common, *recipe])
+    callbacks = tune._recipe_callbacks(args, train=None)
+    assert [type(c).__name__ for c in callbacks] == ["PreciseBatchNorm", "CosineSchedule"]
+    assert args.func(args) == 0
+    config = json.loads((output / "tune_config.json").read_text())
+    assert (config["augment"], config["lr_schedule"], config["precise_bn"]) == (
+        True,
+        "cosine",
+        True,
+    )
+
+    # a search saved before these options existed continues with their defaults ...
+    old = tmp_path / "old"
+    args = parser.parse_args([*common[:4], str(old), *common[5:]])
+    assert args.func(args) == 0
+    saved = json.loads((old / "tune_config.json").read_text())
+    for key in tune.ADDED_ARGUMENT_DEFAULTS:
+        del saved[key]
+    (old / "tune_config.json").write_text(json.dumps(saved))
+    assert args.func(args) == 0
+    # ... and is refused with other recipe options
+    args = parser.parse_args([*common[:4], str(old), *common[5:], "--augment"])
+    with pytest.raises(ValueError, match="augment"):
+        args.func(args)
+
+
+def test_cosine_schedule_falls_from_the_compiled_rate_to_zero():
+    from das_keras.schedules import CosineSchedule
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.2), "mse")
+    rates = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: rates.append(float(model.optimizer.learning_rate))
+    )
+    x = np.zeros((4, 3), "float32")
+    model.fit(x, x[:, :1], epochs=4, verbose=0, callbacks=[CosineSchedule(4), record])
+    expected = [0.1 * (1 + math.cos(math.pi * e / 4)) for e in range(4)]
+    assert rates == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match="epochs=0"):
+        CosineSchedule(0)

@@ -41,6 +41,8 @@ from das_keras.commands.common import add_data_arguments, data_options, metrics_
 
 # Arguments that do not change what is searched: they may differ between runs of one search.
 RUN_ONLY_ARGUMENTS = ("trials", "verbose", "save_preset", "preset_name", "data_dir", "output")
+# Arguments added after searches were saved: a saved search without them used these values.
+ADDED_ARGUMENT_DEFAULTS = {"augment": False, "lr_schedule": "constant", "precise_bn": False}
 
 DISTRIBUTED_HELP = """\
 distributed search (keras-tuner chief / workers) on one machine:
@@ -158,6 +160,22 @@ def register(subparsers):
     )
     parser.add_argument("--no-class-weights", action="store_true")
     parser.add_argument(
+        "--augment",
+        action="store_true",
+        help="augment the training data as `train --augment` does",
+    )
+    parser.add_argument(
+        "--lr-schedule",
+        default="constant",
+        choices=("constant", "cosine"),
+        help="cosine: each trial's learning rate falls to 0 over --epochs",
+    )
+    parser.add_argument(
+        "--precise-bn",
+        action="store_true",
+        help="precise BatchNorm statistics before every validation, as `train --precise-bn`",
+    )
+    parser.add_argument(
         "--project-name", default="search", help="keras-tuner project name (default: search)"
     )
     parser.add_argument(
@@ -194,6 +212,7 @@ def run(args):
         args.size,
         num_frames=args.frames,
         frame_size=args.frame_size,
+        augment=args.augment,
     )
     options = {
         name: value
@@ -234,6 +253,7 @@ def run(args):
         validation_data=splits.val,
         epochs=args.epochs,
         class_weight=None if args.no_class_weights else splits.class_weight,
+        callbacks=_recipe_callbacks(args, train),
         verbose=args.verbose,
     )
     if tuning.is_worker():
@@ -283,6 +303,17 @@ def run(args):
         zoo.save(model, args.save_preset, metadata)
         print(f"preset saved to {args.save_preset}")
     return 0
+
+
+def _recipe_callbacks(args, train):
+    """The callbacks of --precise-bn and --lr-schedule, fresh for every trial by keras-tuner."""
+    from das_keras.batch_norm import PreciseBatchNorm
+    from das_keras.schedules import CosineSchedule
+
+    callbacks = [PreciseBatchNorm(train, num_batches=20)] if args.precise_bn else []
+    if args.lr_schedule == "cosine":
+        callbacks.append(CosineSchedule(args.epochs))
+    return callbacks
 
 
 def _evaluate_test(model, args):
@@ -345,7 +376,11 @@ def _check_or_write_config(args):
     if os.path.exists(path):
         with open(path) as f:
             previous = json.load(f)
-        changed = sorted(key for key in config if previous.get(key) != config[key])
+        changed = sorted(
+            key
+            for key in config
+            if previous.get(key, ADDED_ARGUMENT_DEFAULTS.get(key)) != config[key]
+        )
         if changed:
             raise ValueError(
                 f"`--output` {args.output} holds a search with other settings "
