@@ -55,6 +55,32 @@ def test_verdict_weighs_the_effect_against_seed_noise():
     assert "not enough" in sensitivity.verdict(flat[:1])
 
 
+def test_cost_verdict_compares_das_with_the_best_other_sampler_per_cost():
+    def row(sampler, slices, mean, std=0.01):
+        return {
+            "sampler": sampler,
+            "k_slices": slices,
+            "seeds": [0, 1, 2],
+            "test_auc_mean": mean,
+            "test_auc_std": std,
+        }
+
+    cost = [
+        row("das", 7, 0.70),
+        row("uniform", 7, 0.80),
+        row("dps", 7, 0.75),
+        row("das", 14, 0.90, std=0.02),
+        row("uniform", 14, 0.89),
+        row("full", 28, 0.95),
+    ]
+    lines = sensitivity.cost_verdict(cost)
+    assert "7 slices" in lines[0] and "below" in lines[0] and "uniform, 0.800" in lines[0]
+    assert "14 slices" in lines[1] and "within the seed noise" in lines[1]
+    assert len(lines) == 2  # gaps of both signs: no "at every cost" summary
+    lines = sensitivity.cost_verdict([r for r in cost if r["k_slices"] == 7])
+    assert lines[-1].startswith("- DAS is below the best other sampler at every cost tried")
+
+
 def test_report_groups_runs_by_value(tmp_path, monkeypatch):
     results = [
         _result("das", 0.5, 0, 0.80),
