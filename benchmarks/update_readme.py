@@ -15,7 +15,7 @@ import sys
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 DEMO_START, DEMO_END = "<!-- demo:start -->", "<!-- demo:end -->"
 RESULTS = os.path.join("docs", "results")
-HEADLINE_SAMPLERS = ("full", "uniform", "dps", "das")
+HEADLINE_SAMPLERS = ("full", "random", "uniform", "dps", "adps", "das")
 
 
 def _load(name):
