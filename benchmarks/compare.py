@@ -38,10 +38,14 @@ AUGMENT = {"vessel": True, "adrenal": True, "pocus": True}
 # POCUS has 3 training steps per epoch: with BatchNorm momentum 0.9 the moving statistics keep
 # their initial values for many epochs and the model predicts one class at inference.
 MODEL_OPTIONS = {"pocus": {"bn_momentum": 0.5}}
-# The run cache, and train_run options of a recipe variant (`--precise-bn` switches both, so
-# that its runs never mix with the main comparison's).
+# The run cache, and train_run options of a recipe variant (`--variant NAME` switches both, so
+# that a variant's runs never mix with the main comparison's).
 RUNS = os.path.join("runs", "compare")
 VARIANT_OPTIONS = {}
+VARIANTS = {  # recipe probes: train_run options applied to every method alike
+    "precise_bn": {"precise_bn": True},
+    "no_augment": {"augment": False},
+}
 REFERENCES = {  # published numbers: (AUC, accuracy)
     "vessel": [
         ("DAS (paper, MobileNetV3-Small)", 0.752, 0.829),
@@ -94,12 +98,15 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
         seed=seed,
         data_dir=data_dir,
         verbose=0,
-        augment=AUGMENT.get(dataset, False),
         sampler_options=options,
-        **MODEL_OPTIONS.get(dataset, {}),
-        **VARIANT_OPTIONS,
-        **BACKBONES[backbone],
-        **{**RECIPE, "epochs": epochs},
+        **{
+            "augment": AUGMENT.get(dataset, False),
+            **MODEL_OPTIONS.get(dataset, {}),
+            **BACKBONES[backbone],
+            **RECIPE,
+            "epochs": epochs,
+            **VARIANT_OPTIONS,  # last: a variant overrides the recipe
+        },
     )
     result = {
         "dataset": dataset,
@@ -242,18 +249,20 @@ def main(argv=None):
     parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
     parser.add_argument("--output", default=None, help="default: docs/results/comparison")
     parser.add_argument(
-        "--precise-bn",
-        action="store_true",
-        help="recipe variant: train_run(precise_bn=True); runs in runs/compare_precise_bn, "
-        "report docs/results/comparison_precise_bn",
+        "--variant",
+        choices=list(VARIANTS),
+        default=None,
+        help="a recipe probe (VARIANTS: train_run options for every method); runs in "
+        "runs/compare_VARIANT, report docs/results/comparison_VARIANT",
     )
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args(argv)
     name = "comparison"
-    if args.precise_bn:
+    if args.variant:
         global RUNS
-        RUNS, name = os.path.join("runs", "compare_precise_bn"), "comparison_precise_bn"
-        VARIANT_OPTIONS["precise_bn"] = True
+        RUNS = os.path.join("runs", f"compare_{args.variant}")
+        name = f"comparison_{args.variant}"
+        VARIANT_OPTIONS.update(VARIANTS[args.variant])
     args.output = args.output or os.path.join("docs", "results", name)
     if not args.report_only:
         for dataset in args.datasets:

@@ -16,7 +16,7 @@ $P --datasets adrenal $MAIN --seeds 1 2
 python benchmarks/sensitivity.py --seeds 0 1 2     # also the k = 25% rows of vessel
 python benchmarks/tuned_vs_default.py
 # recipe variant probe: precise BatchNorm statistics (docs/results/comparison_precise_bn.md)
-$P --precise-bn --datasets vessel --samplers das uniform --seeds 0 1 2
+$P --variant precise_bn --datasets vessel --samplers das uniform --seeds 0 1 2
 $P --datasets vessel adrenal pocus --samplers random adps --seeds 0 1 2
 $P --datasets synthetic --samplers random adps --epochs 6 --seeds 0 1 2
 python benchmarks/compare.py --datasets vessel adrenal pocus --backbones paper --k 0.5 --seeds 0 1 2

@@ -126,7 +126,7 @@ def test_comparison_summary_and_readme_section(monkeypatch):
     )
     section = update_readme.section()
     assert section.startswith(update_readme.START) and section.endswith(update_readme.END)
-    assert "| vessel | 0.850 ± 0.000 (1) | - | - | 0.800 ± 0.100 (2) |" in section
+    assert "| vessel | 0.850 ± 0.000 (1) | - | - | - | - | 0.800 ± 0.100 (2) |" in section
 
 
 def test_tuned_vs_default_report_and_readme_line(tmp_path, monkeypatch):
