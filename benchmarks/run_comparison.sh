@@ -21,3 +21,12 @@ $P --datasets vessel adrenal pocus --samplers random adps --seeds 0 1 2
 $P --datasets synthetic --samplers random adps --epochs 6 --seeds 0 1 2
 python benchmarks/compare.py --datasets vessel adrenal pocus --backbones paper --k 0.5 --seeds 0 1 2
 python benchmarks/update_readme.py
+# rows added in stop 13: Random / ADPS on adrenal, the paper backbone on vessel (seed by seed)
+$P --backbones ours --k 0.5 --datasets adrenal --samplers random adps --seeds 0 1 2
+for seed in 0 1 2; do
+  $P --backbones paper --k 0.5 --datasets vessel --samplers das uniform dps full --seeds $seed
+done
+# recipe probe: no augmentation (docs/results/comparison_no_augment.md)
+for seed in 0 1 2; do
+  $P --variant no_augment --backbones ours --k 0.5 --datasets vessel --samplers das uniform full --seeds $seed
+done
