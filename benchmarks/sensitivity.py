@@ -207,7 +207,13 @@ def write_report(output, dataset, command):
     plot(study, cost, output + ".png")
     with open(output + ".json", "w") as f:
         json.dump(
-            {"dataset": dataset, "recipe": compare.RECIPE, "study": study, "cost": cost},
+            {
+                "dataset": dataset,
+                "recipe": compare.RECIPE,
+                "data_recipe": compare.recipe_of(dataset),
+                "study": study,
+                "cost": cost,
+            },
             f,
             indent=2,
         )
@@ -218,7 +224,8 @@ def write_report(output, dataset, command):
         "(small 2D CNN per slice + 1D conv), the comparison's recipe "
         f"(Adam from {compare.RECIPE['learning_rate']}, {compare.RECIPE['lr_schedule']} schedule, "
         f"batch {compare.RECIPE['batch_size']}, weights of the epoch with the lowest validation "
-        "loss, balanced class weights, augmentation). One hyperparameter "
+        f"loss, balanced class weights, {compare.recipe_label(compare.recipe_of(dataset))}). "
+        "One hyperparameter "
         f"changes at a time from the default {DEFAULTS}. Mean ± std over the seeds listed.",
         "",
         f"![sensitivity plots]({os.path.basename(output)}.png)",

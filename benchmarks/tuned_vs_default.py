@@ -102,7 +102,8 @@ def write_report(path, report):
             else ""
         ),
         "",
-        "Both rows below are trained with the comparison's recipe (benchmarks/compare.py) at "
+        "Both rows below are trained with the comparison's recipe (benchmarks/compare.py; "
+        f"{compare.recipe_label(report['data_recipe'])}) at "
         f"k = {report['k']:g} of T, one run per seed, epoch chosen on the validation loss, "
         "evaluated once on the test split (mean ± std over seeds).",
         "",
@@ -202,6 +203,7 @@ def main(argv=None):
     report = {
         "dataset": args.dataset,
         "k": args.k,
+        "data_recipe": compare.recipe_of(args.dataset),
         "trial_epochs": args.trial_epochs,
         "search_command": command,
         "search": best,

@@ -12,10 +12,12 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare import SAMPLERS, recipe_label  # noqa: E402
+
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 DEMO_START, DEMO_END = "<!-- demo:start -->", "<!-- demo:end -->"
 RESULTS = os.path.join("docs", "results")
-HEADLINE_SAMPLERS = ("full", "random", "uniform", "dps", "adps", "das")
 
 
 def _load(name):
@@ -34,21 +36,19 @@ def comparison_lines(comparison):
         "k = 50% of T; every method with the same recipe, epochs chosen on validation loss "
         "([full table](docs/results/comparison.md), `benchmarks/compare.py`):",
         "",
-        "| data set | " + " | ".join(HEADLINE_SAMPLERS) + " |",
-        "|---|" + "---|" * len(HEADLINE_SAMPLERS),
+        "| data set | " + " | ".join(SAMPLERS) + " | recipe |",
+        "|---|" + "---|" * (len(SAMPLERS) + 1),
     ]
     summary = comparison["summary"]
     datasets = sorted({key.split("/")[0] for key in summary})
     for dataset in datasets:
-        cells = []
-        for sampler in HEADLINE_SAMPLERS:
-            e = summary.get(f"{dataset}/ours/0.5/{sampler}")
-            cells.append(
-                f"{e['test_auc_mean']:.3f} ± {e['test_auc_std']:.3f} ({len(e['seeds'])})"
-                if e
-                else "-"
-            )
-        lines.append(f"| {dataset} | " + " | ".join(cells) + " |")
+        entries = [summary.get(f"{dataset}/ours/0.5/{sampler}") for sampler in SAMPLERS]
+        cells = [
+            f"{e['test_auc_mean']:.3f} ± {e['test_auc_std']:.3f} ({len(e['seeds'])})" if e else "-"
+            for e in entries
+        ]
+        recipes = sorted({recipe_label(e.get("recipe", {})) for e in entries if e})
+        lines.append(f"| {dataset} | " + " | ".join(cells) + f" | {' / '.join(recipes)} |")
     return lines + [""]
 
 
@@ -76,7 +76,8 @@ def sensitivity_lines(sensitivity):
         return []
     return [
         "Sensitivity of DAS to k, tau0 and the number of heads on "
-        f"{sensitivity['dataset']}: [docs/results/sensitivity.md](docs/results/sensitivity.md) "
+        f"{sensitivity['dataset']} ({recipe_label(sensitivity.get('data_recipe', {}))}): "
+        "[docs/results/sensitivity.md](docs/results/sensitivity.md) "
         "(`benchmarks/sensitivity.py`).",
         "",
     ]
@@ -93,7 +94,8 @@ def tuning_lines(tuning):
         cells.append(f"{name} ({options}) {mean:.3f} ± {std:.3f} ({len(row['seeds'])})")
     return [
         f"`das-keras tune` on {tuning['dataset']}, test AUC of the tuned and the default DAS "
-        "(same recipe, mean ± std over seeds): " + "; ".join(cells) + " "
+        f"(same recipe for both, {recipe_label(tuning.get('data_recipe', {}))}; mean ± std over "
+        "seeds): " + "; ".join(cells) + " "
         "([docs/results/tuning.md](docs/results/tuning.md), `benchmarks/tuned_vs_default.py`).",
         "",
     ]

@@ -126,7 +126,55 @@ def test_comparison_summary_and_readme_section(monkeypatch):
     )
     section = update_readme.section()
     assert section.startswith(update_readme.START) and section.endswith(update_readme.END)
-    assert "| vessel | 0.850 ± 0.000 (1) | - | - | - | - | 0.800 ± 0.100 (2) |" in section
+    assert (
+        "| vessel | 0.850 ± 0.000 (1) | - | - | - | - | 0.800 ± 0.100 (2) | no augmentation |"
+        in section
+    )
+
+
+def _run(sampler, seed, auc, recipe):
+    return {**_result(sampler, 0.5, seed, auc), "recipe": recipe, "epochs_run": 4, "max_epochs": 4}
+
+
+def test_comparison_report_keeps_its_runs_and_replaces_earlier_entries(tmp_path, monkeypatch):
+    monkeypatch.setattr(compare, "RUNS", str(tmp_path / "runs"))
+    output = str(tmp_path / "comparison")
+    old, new = {"augment": True}, compare.recipe_of("vessel")
+    assert old != new  # VesselMNIST3D trains without augmentation
+    earlier = compare.summarize([_run("das", 0, 0.6, old), _run("uniform", 0, 0.5, old)])
+    for entry in earlier.values():
+        entry["stored_runs"] = False  # a report written before runs were kept in it
+    with open(output + ".json", "w") as f:
+        json.dump({"summary": earlier}, f)
+    cached = _run("das", 0, 0.9, new)
+    folder = compare.run_dir("vessel", "ours", 0.5, "das", 0)
+    os.makedirs(folder)
+    with open(os.path.join(folder, "result.json"), "w") as f:
+        json.dump(cached, f)
+
+    summary = compare.write_report(output)
+    assert summary["vessel/ours/0.5/das"]["test_auc_mean"] == pytest.approx(0.9)
+    assert summary["vessel/ours/0.5/uniform"]["test_auc_mean"] == pytest.approx(0.5)
+    text = (tmp_path / "comparison.md").read_text()
+    assert "| 1 | 4 of 4 | no augmentation |" in text and "| flips, turns |" in text
+
+    # without the cache (a fresh clone) the report rebuilds from the runs it keeps
+    (tmp_path / "runs").rename(tmp_path / "elsewhere")
+    assert compare.write_report(output) == summary
+
+    # a stored run of an older recipe does not mix with the new recipe's runs
+    mixed = compare.summarize([cached, _run("das", 1, 0.1, old)])
+    assert mixed["vessel/ours/0.5/das"]["seeds"] == [0]
+
+
+def test_comparison_refuses_a_cached_run_of_another_recipe(tmp_path, monkeypatch):
+    monkeypatch.setattr(compare, "RUNS", str(tmp_path))
+    folder = compare.run_dir("vessel", "ours", 0.5, "das", 0)
+    os.makedirs(folder)
+    with open(os.path.join(folder, "result.json"), "w") as f:
+        json.dump(_run("das", 0, 0.9, {"augment": True}), f)
+    with pytest.raises(RuntimeError, match="move the folder aside"):
+        compare.run_one("vessel", "ours", 0.5, "das", 0, str(tmp_path), epochs=1)
 
 
 def test_tuned_vs_default_report_and_readme_line(tmp_path, monkeypatch):
@@ -147,6 +195,7 @@ def test_tuned_vs_default_report_and_readme_line(tmp_path, monkeypatch):
     report = {
         "dataset": "vessel",
         "k": 0.5,
+        "data_recipe": {"augment": False},
         "trial_epochs": 8,
         "search_command": ["tune", "--dataset", "vessel"],
         "search": best,
@@ -162,6 +211,7 @@ def test_tuned_vs_default_report_and_readme_line(tmp_path, monkeypatch):
     text = (tmp_path / "tuning.md").read_text()
     assert "| default (heads = 4, tau0 = 1) | 0.800 ± 0.100 | 0.800 ± 0.100 |" in text
     assert "| tuned (heads = 2, tau0 = 0.412) |" in text and "0.850 / 0.850 |" in text
+    assert "benchmarks/compare.py; no augmentation) at k = 0.5" in text
     assert "no measurable gain" in text  # +0.05 is within the default's std of 0.1
     assert text.index("| 03 | 0.910 | 2 | 0.412 |") < text.index("| 00 | 0.850 | 8 | 3 |")
     steady = {**report["default"], "test_auc": [0.80, 0.01]}
@@ -173,4 +223,5 @@ def test_tuned_vs_default_report_and_readme_line(tmp_path, monkeypatch):
     line = "\n".join(update_readme.tuning_lines(report))
     assert "default (heads = 4, tau0 = 1) 0.800 ± 0.100 (2)" in line
     assert "tuned (heads = 2, tau0 = 0.412) 0.850 ± 0.000 (2)" in line
+    assert "same recipe for both, no augmentation;" in line
     assert update_readme.tuning_lines({"dataset": "vessel"}) == []  # search not finished
