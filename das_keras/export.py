@@ -27,6 +27,7 @@ import numpy as np
 
 from das_keras.layers import BaseSampler, RandomSampler
 from das_keras.layers import functional as F
+from das_keras.layers.frame_descriptors import plain_descriptor_ops
 
 DEFAULT_OPSET = 17
 # tf2onnx 1.17 converts to opsets 13-18; from 19 on it stops with "Opset 19 is not supported yet".
@@ -83,9 +84,10 @@ def to_onnx(model, path, opset=None, return_indices=False):
     tf2onnx, onnx = _import_export_dependencies()
     serve, spec = serving_function(model, return_indices)
     handlers = {"StatelessRandomUniformV2": (_stateless_uniform_handler(model), [])}
-    proto, _ = tf2onnx.convert.from_function(
-        serve, input_signature=[spec], opset=opset, custom_op_handlers=handlers
-    )
+    with plain_descriptor_ops():  # tf2onnx cannot convert an XLA-compiled function
+        proto, _ = tf2onnx.convert.from_function(
+            serve, input_signature=[spec], opset=opset, custom_op_handlers=handlers
+        )
     _check_runtime_ops(proto, onnx)
     _put_output_first(proto)
     _add_metadata(proto, model, onnx)
@@ -127,7 +129,8 @@ def to_saved_model(model, directory, return_indices=False):
     # ExportArchive tracks every variable the endpoint captures, seed-generator states included.
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("serve", serve, input_signature=[spec])
+    with plain_descriptor_ops():  # a graph that runs where TensorFlow has no XLA, too
+        archive.add_endpoint("serve", serve, input_signature=[spec])
     archive.write_out(str(directory), verbose=False)
     return str(directory)
 

@@ -8,7 +8,12 @@ from das_keras.layers.adps_layer import ADPSLayer
 from das_keras.layers.base_sampler import BaseSampler
 from das_keras.layers.das_layer import DASLayer
 from das_keras.layers.dps_layer import DPSLayer
-from das_keras.layers.frame_descriptors import DESCRIPTORS, FrameDescriptors, frame_descriptors
+from das_keras.layers.frame_descriptors import (
+    DESCRIPTORS,
+    FrameDescriptors,
+    frame_descriptors,
+    plain_descriptor_ops,
+)
 from das_keras.layers.full_sequence import FullSequence
 from das_keras.layers.random_sampler import RandomSampler
 from das_keras.layers.uniform_sampler import UniformSampler
@@ -59,5 +64,6 @@ __all__ = [
     "SAMPLERS",
     "UniformSampler",
     "frame_descriptors",
+    "plain_descriptor_ops",
     "get_sampler",
 ]

@@ -1,5 +1,8 @@
 """FrameDescriptors: cheap per-frame statistics that DASLayer attends over."""
 
+import contextlib
+import threading
+
 import keras
 from keras import ops
 
@@ -125,6 +128,47 @@ def _temporal_difference(seq):
     return 0.5 * (before + after)
 
 
+# Inside a traced TensorFlow function the layer runs the descriptors as one XLA-compiled function:
+# some thirty elementwise passes over every pixel fuse into a few kernels. Exporters that cannot
+# read a compiled function (tf2onnx) switch it off.
+_STATE = threading.local()
+_COMPILED = {}
+
+
+@contextlib.contextmanager
+def plain_descriptor_ops():
+    """Within this block, `FrameDescriptors` traces plain TensorFlow ops instead of one
+    XLA-compiled function (what tf2onnx and other graph converters can read).
+
+    The numbers are the same up to float rounding; only the graph differs. `das_keras.export`
+    uses it for both exports.
+
+    Example:
+        >>> with plain_descriptor_ops():  # doctest: +SKIP
+        ...     proto, _ = tf2onnx.convert.from_function(serve, input_signature=[spec])
+    """
+    previous = getattr(_STATE, "plain", False)
+    _STATE.plain = True
+    try:
+        yield
+    finally:
+        _STATE.plain = previous
+
+
+def _compiled_descriptors():
+    """`frame_descriptors` as an XLA-compiled tf.function, or None where that does not apply
+    (another backend, eager execution, or inside `plain_descriptor_ops`)."""
+    if keras.backend.backend() != "tensorflow" or getattr(_STATE, "plain", False):
+        return None
+    import tensorflow as tf
+
+    if tf.executing_eagerly():  # one-off eager calls would pay a compilation each
+        return None
+    if "function" not in _COMPILED:
+        _COMPILED["function"] = tf.function(frame_descriptors, jit_compile=True, autograph=False)
+    return _COMPILED["function"]
+
+
 def _check_descriptor_options(descriptors, scales, size=None):
     if isinstance(descriptors, str) or not descriptors:
         raise ValueError(
@@ -145,6 +189,12 @@ def _check_descriptor_options(descriptors, scales, size=None):
 @keras.saving.register_keras_serializable(package="das_keras")
 class FrameDescriptors(keras.layers.Layer):
     """Layer form of `frame_descriptors`: (B, T, H, W, C) -> (B, T, d), no weights.
+
+    On the TensorFlow backend, inside a traced function (`fit`, `predict`, `tf.function`) the
+    descriptors run as one XLA-compiled function, which fuses their passes over the pixels
+    (the DAS layer's share of the time: docs/results/speed.md); eager calls and
+    graphs traced within `plain_descriptor_ops()` (the ONNX and SavedModel exports) use plain
+    ops. Both give the same numbers up to float rounding.
 
     Args:
         descriptors: names from `DESCRIPTORS`.
@@ -187,9 +237,9 @@ class FrameDescriptors(keras.layers.Layer):
             )
 
     def call(self, inputs):
-        return frame_descriptors(
-            inputs, self.descriptors, self.scales, self.normalize, size=self.size
-        )
+        compiled = _compiled_descriptors()
+        function = frame_descriptors if compiled is None else compiled
+        return function(inputs, self.descriptors, self.scales, self.normalize, self.size)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[1], self.num_features)

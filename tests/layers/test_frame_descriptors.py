@@ -54,3 +54,30 @@ def test_das_layer_pools_by_default_and_keeps_the_option_in_its_config():
     x = keras.random.uniform((2, 8, 64, 64, 1), seed=3)
     assert restored.descriptor_layer.size is None
     assert tuple(restored(x).shape) == tuple(layer(x).shape) == (2, 4, 64, 64, 1)
+
+
+def _xla_calls(concrete_function):
+    """Names of the function calls in a traced graph that are marked for XLA compilation."""
+    return [
+        op.name
+        for op in concrete_function.graph.get_operations()
+        if "_XlaMustCompile" in op.node_def.attr and op.get_attr("_XlaMustCompile")
+    ]
+
+
+def test_traced_layer_compiles_the_descriptors_with_xla_and_exports_can_opt_out():
+    tf = pytest.importorskip("tensorflow")
+    from das_keras.layers import plain_descriptor_ops
+
+    x = np.random.default_rng(0).random((2, 8, 12, 12, 1)).astype("float32")
+    layer = FrameDescriptors(scales=2)
+    traced = tf.function(lambda v: layer(v))
+    compiled = traced.get_concrete_function(tf.TensorSpec((None, 8, 12, 12, 1)))
+    assert _xla_calls(compiled)  # one fused XLA function inside the traced graph
+    np.testing.assert_allclose(compiled(x), layer(x), rtol=1e-4, atol=1e-4)  # eager: plain ops
+    with plain_descriptor_ops():
+        plain = tf.function(lambda v: layer(v)).get_concrete_function(
+            tf.TensorSpec((None, 8, 12, 12, 1))
+        )
+    assert not _xla_calls(plain)
+    np.testing.assert_allclose(plain(x), compiled(x), rtol=1e-4, atol=1e-4)
