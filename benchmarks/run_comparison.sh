@@ -30,3 +30,19 @@ done
 for seed in 0 1 2; do
   $P --variant no_augment --backbones ours --k 0.5 --datasets vessel --samplers das uniform full --seeds $seed
 done
+# stop 14: VesselMNIST3D trains without flips and turns (compare.AUGMENT) -> its rows again; the
+# speed table after the XLA-compiled descriptors; the no-augmentation probe on AdrenalMNIST3D
+V="python benchmarks/compare.py --backbones ours"
+for seed in 0 1 2; do
+  $V --k 0.5 --datasets vessel --samplers das uniform full dps random adps --seeds $seed
+done
+python benchmarks/train_zoo.py --only das_vesselmnist3d_28 full_vesselmnist3d_28
+python benchmarks/make_zoo_readme.py
+python benchmarks/speed.py --configs T28_28x28 T28_28x28_mobilenet T64_64x64 T128_112x112 --rounds 9
+for seed in 0 1 2; do
+  $V --variant no_augment --k 0.5 --datasets adrenal --samplers das uniform --seeds $seed
+done
+for seed in 0 1 2; do
+  $V --k 0.25 --datasets vessel --samplers das uniform dps --seeds $seed
+done
+python benchmarks/update_readme.py
