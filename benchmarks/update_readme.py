@@ -31,25 +31,39 @@ def _load(name):
 def comparison_lines(comparison):
     if not comparison:
         return []
-    lines = [
-        "Test AUC, mean ± std over seeds (n), backbone *ours* (small 2D CNN per slice + 1D conv),",
-        "k = 50% of T; every method with the same recipe, epochs chosen on validation loss "
-        "([full table](docs/results/comparison.md), `benchmarks/compare.py`):",
-        "",
-        "| data set | " + " | ".join(SAMPLERS) + " | recipe |",
-        "|---|" + "---|" * (len(SAMPLERS) + 1),
-    ]
     summary = comparison["summary"]
-    datasets = sorted({key.split("/")[0] for key in summary})
-    for dataset in datasets:
-        entries = [summary.get(f"{dataset}/ours/0.5/{sampler}") for sampler in SAMPLERS]
+    lines = []
+    for k in (0.5, 0.25):
+        rows = comparison_rows(summary, k)
+        if not rows:
+            continue
+        lines += [
+            "Test AUC, mean ± std over seeds (n), backbone *ours* (small 2D CNN per slice + 1D "
+            f"conv), k = {k:.0%} of T; every method with the same recipe, epochs chosen on "
+            "validation loss ([full table](docs/results/comparison.md), `benchmarks/compare.py`):",
+            "",
+            "| data set | " + " | ".join(SAMPLERS) + " | recipe |",
+            "|---|" + "---|" * (len(SAMPLERS) + 1),
+            *rows,
+            "",
+        ]
+    return lines
+
+
+def comparison_rows(summary, k):
+    """One table row per data set with results at `k` (backbone ours)."""
+    rows = []
+    for dataset in sorted({key.split("/")[0] for key in summary}):
+        entries = [summary.get(f"{dataset}/ours/{k}/{sampler}") for sampler in SAMPLERS]
+        if not any(entries):
+            continue
         cells = [
             f"{e['test_auc_mean']:.3f} ± {e['test_auc_std']:.3f} ({len(e['seeds'])})" if e else "-"
             for e in entries
         ]
         recipes = sorted({recipe_label(e.get("recipe", {})) for e in entries if e})
-        lines.append(f"| {dataset} | " + " | ".join(cells) + f" | {' / '.join(recipes)} |")
-    return lines + [""]
+        rows.append(f"| {dataset} | " + " | ".join(cells) + f" | {' / '.join(recipes)} |")
+    return rows
 
 
 def speed_lines(speed):

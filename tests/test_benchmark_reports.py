@@ -130,6 +130,9 @@ def test_comparison_summary_and_readme_section(monkeypatch):
         "| vessel | 0.850 ± 0.000 (1) | - | - | - | - | 0.800 ± 0.100 (2) | no augmentation |"
         in section
     )
+    # a second table for k = 25%: the full model's row joins it, the other samplers are missing
+    assert "k = 25% of T" in section
+    assert "| vessel | 0.850 ± 0.000 (1) | - | - | - | - | 0.600 ± 0.000 (1) |" in section
 
 
 def _run(sampler, seed, auc, recipe):
