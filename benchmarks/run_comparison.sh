@@ -49,9 +49,15 @@ for seed in 0 1 2; do
   $V --k 0.25 --datasets vessel --samplers random adps --seeds $seed
 done
 for seed in 0 1 2; do
+  $V --k 0.25 --datasets adrenal --samplers das uniform dps --seeds $seed
+done
+for seed in 0 1 2; do
   $V --k 0.25 --datasets synthetic --samplers das uniform dps --epochs 6 --seeds $seed
 done
 for seed in 0 1 2; do
   $V --k 0.25 --datasets pocus --samplers das uniform dps --seeds $seed
+done
+for seed in 0 1 2; do
+  $V --k 0.75 --datasets vessel --samplers das uniform dps --seeds $seed
 done
 python benchmarks/update_readme.py
