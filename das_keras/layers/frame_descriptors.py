@@ -1,6 +1,7 @@
 """FrameDescriptors: cheap per-frame statistics that DASLayer attends over."""
 
 import contextlib
+import functools
 import threading
 
 import keras
@@ -132,7 +133,6 @@ def _temporal_difference(seq):
 # some thirty elementwise passes over every pixel fuse into a few kernels. Exporters that cannot
 # read a compiled function (tf2onnx) switch it off.
 _STATE = threading.local()
-_COMPILED = {}
 
 
 @contextlib.contextmanager
@@ -164,9 +164,14 @@ def _compiled_descriptors():
 
     if tf.executing_eagerly():  # one-off eager calls would pay a compilation each
         return None
-    if "function" not in _COMPILED:
-        _COMPILED["function"] = tf.function(frame_descriptors, jit_compile=True, autograph=False)
-    return _COMPILED["function"]
+    return _xla_frame_descriptors()
+
+
+@functools.cache
+def _xla_frame_descriptors():
+    import tensorflow as tf
+
+    return tf.function(frame_descriptors, jit_compile=True, autograph=False)
 
 
 def _check_descriptor_options(descriptors, scales, size=None):
