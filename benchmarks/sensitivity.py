@@ -9,7 +9,8 @@ verdict per hyperparameter: its effect (the spread of the mean test AUC over its
 against the seed-to-seed spread.
 
 Runs are cached beside the comparison's (runs/compare/...; the default points are the same
-runs), all seed-0 points first, so a partial run already gives a report:
+runs), all seed-0 points first, so a partial run already gives a report. The report's JSON keeps
+every run's result, so --report-only also works on a machine without the cache:
 
     python benchmarks/sensitivity.py                      # 3 seeds, every point
     python benchmarks/sensitivity.py --seeds 0 --epochs 8 # a quick look
@@ -199,9 +200,34 @@ def plot(study, cost, path):
     plt.close(fig)
 
 
+def sweep_runs(output, dataset):
+    """The sweep's runs with the data set's current recipe: those the report at `output` keeps,
+    merged with the run cache (a cached run replaces a kept one like it).
+
+    Keeping them in the report's JSON lets a machine without the cache rebuild, and extend, it.
+    """
+    current = compare.recipe_of(dataset)
+    needed = points(list(STUDIES))
+
+    def in_sweep(r):
+        return (
+            r["dataset"] == dataset
+            and r["backbone"] == "ours"
+            and r.get("recipe", current) == current
+            and any(
+                r["sampler"] == sampler
+                and (sampler == "full" or r["k"] == k)
+                and (r.get("options") or {}) == options
+                for sampler, k, options in needed
+            )
+        )
+
+    kept = compare.load_report(output).get("runs", [])
+    return [r for r in compare.merge_runs(kept, compare.collect(with_options=True)) if in_sweep(r)]
+
+
 def write_report(output, dataset, command):
-    results = [r for r in compare.collect(with_options=True) if r["dataset"] == dataset]
-    results = [r for r in results if r["backbone"] == "ours"]
+    results = sweep_runs(output, dataset)
     study = {name: study_rows(results, name) for name in STUDIES}
     cost = cost_rows(results)
     plot(study, cost, output + ".png")
@@ -213,6 +239,7 @@ def write_report(output, dataset, command):
                 "data_recipe": compare.recipe_of(dataset),
                 "study": study,
                 "cost": cost,
+                "runs": results,
             },
             f,
             indent=2,

@@ -11,6 +11,11 @@
 
     python benchmarks/tuned_vs_default.py                # search + 3 seeds of the best
     python benchmarks/tuned_vs_default.py --report-only  # rewrite the report from finished runs
+    python benchmarks/tuned_vs_default.py --stored-search  # train the rows, search kept in the JSON
+
+The report's JSON keeps the search's result and every run's result, so a machine without the run
+cache (runs/) can rewrite the report (--report-only) or train the rows again without searching
+again (--stored-search).
 """
 
 import argparse
@@ -162,6 +167,48 @@ def _pm(pair):
     return f"{pair[0]:.3f} ± {pair[1]:.3f}"
 
 
+def search_result(args, command, previous):
+    """The search's summary (best.json): searched (or resumed) now, or the one the report keeps.
+
+    --report-only and --stored-search use the kept one when the search folder is gone; it must
+    come from the same search command. Returns None (after saying why) when there is none.
+    """
+    best_path = os.path.join(args.search_dir, "best.json")
+    if not (args.report_only or args.stored_search):
+        from das_keras.cli import main as cli_main
+
+        if cli_main(command) != 0:
+            return None
+    if os.path.exists(best_path):
+        with open(best_path) as f:
+            return json.load(f)
+    if previous.get("search") and previous.get("search_command") == command:
+        print(f"{best_path} not found: using the search kept in {args.output}.json")
+        return previous["search"]
+    print(
+        f"No search result: neither {best_path} nor a search of the same command in "
+        f"{args.output}.json. Run without --report-only / --stored-search to search.",
+        file=sys.stderr,
+    )
+    return None
+
+
+def row_run(args, seed, options, kept):
+    """One seed of a row: trained (or read from the run cache), or the run the report keeps.
+
+    With --report-only nothing is trained: a seed neither cached nor kept is left out (None).
+    """
+    folder = compare.run_dir(args.dataset, "ours", args.k, "das", seed, options)
+    if args.report_only and not os.path.exists(os.path.join(folder, "result.json")):
+        key = (args.dataset, "ours", args.k, "das", json.dumps(options or {}, sort_keys=True), seed)
+        run = kept.get(key)
+        current = compare.recipe_of(args.dataset)
+        return run if run is not None and run.get("recipe", current) == current else None
+    return compare.run_one(
+        args.dataset, "ours", args.k, "das", seed, args.shared, args.epochs, options
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="vessel", choices=("vessel", "adrenal"))
@@ -174,32 +221,29 @@ def main(argv=None):
     parser.add_argument("--search-dir", default=os.path.join("runs", "tune", "vessel"))
     parser.add_argument("--output", default=os.path.join("docs", "results", "tuning"))
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument(
+        "--stored-search",
+        action="store_true",
+        help="skip the search: use the one kept in the report's JSON when --search-dir has none",
+    )
     args = parser.parse_args(argv)
 
-    best_path = os.path.join(args.search_dir, "best.json")
     command = search_command(args)
-    if not args.report_only:
-        from das_keras.cli import main as cli_main
-
-        if cli_main(command) != 0:
-            return 1
-    with open(best_path) as f:
-        best = json.load(f)
-
-    rows = {}
+    previous = compare.load_report(args.output)
+    best = search_result(args, command, previous)
+    if best is None:
+        return 1
+    kept = {compare.run_key(r): r for r in previous.get("runs", [])}
+    rows, all_runs = {}, []
     for name, options in (("default", None), ("tuned", tuned_options(best))):
         runs = []
         for seed in args.seeds:
-            folder = compare.run_dir(args.dataset, "ours", args.k, "das", seed, options)
-            if args.report_only and not os.path.exists(os.path.join(folder, "result.json")):
-                continue
-            runs.append(
-                compare.run_one(
-                    args.dataset, "ours", args.k, "das", seed, args.shared, args.epochs, options
-                )
-            )
+            run = row_run(args, seed, options, kept)
+            if run is not None:
+                runs.append(run)
         if runs:
             rows[name] = {"options": options or DEFAULT_OPTIONS, **summary(runs)}
+            all_runs += runs
     report = {
         "dataset": args.dataset,
         "k": args.k,
@@ -209,6 +253,7 @@ def main(argv=None):
         "search": best,
         **rows,
         "command": " ".join(["python benchmarks/tuned_vs_default.py", *(argv or sys.argv[1:])]),
+        "runs": all_runs,
     }
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     write_report(args.output, report)

@@ -228,3 +228,69 @@ def test_tuned_vs_default_report_and_readme_line(tmp_path, monkeypatch):
     assert "tuned (heads = 2, tau0 = 0.412) 0.850 ± 0.000 (2)" in line
     assert "same recipe for both, no augmentation;" in line
     assert update_readme.tuning_lines({"dataset": "vessel"}) == []  # search not finished
+
+
+def test_sensitivity_report_keeps_its_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(compare, "RUNS", str(tmp_path / "runs"))
+    recipe = compare.recipe_of("vessel")
+    runs = [
+        {**_result("das", 0.5, 0, 0.8), "recipe": recipe},
+        {**_result("das", 0.5, 0, 0.7, {"tau0": 4.0}), "recipe": recipe},
+        {
+            **_result("das", 0.5, 1, 0.1, {"tau0": 4.0}),
+            "recipe": {"augment": not recipe["augment"]},
+        },
+        {**_result("random", 0.5, 0, 0.6), "recipe": recipe},  # not a sweep point
+    ]
+    for run in runs:
+        folder = compare.run_dir(
+            "vessel", "ours", run["k"], run["sampler"], run["seed"], run["options"]
+        )
+        os.makedirs(folder)
+        with open(os.path.join(folder, "result.json"), "w") as f:
+            json.dump(run, f)
+    output = str(tmp_path / "s")
+    study, _ = sensitivity.write_report(output, "vessel", "test")
+    kept = json.loads((tmp_path / "s.json").read_text())["runs"]
+    assert sorted((r["sampler"], r["options"].get("tau0", 1.0)) for r in kept) == [
+        ("das", 1.0),
+        ("das", 4.0),
+    ]  # the other recipe's run and the run outside the sweep are left out
+    # a machine without the run cache rebuilds the same report
+    (tmp_path / "runs").rename(tmp_path / "elsewhere")
+    assert sensitivity.write_report(output, "vessel", "test")[0] == study
+
+
+def test_tuned_vs_default_report_only_without_the_run_cache(tmp_path, monkeypatch):
+    monkeypatch.setattr(compare, "RUNS", str(tmp_path / "runs"))
+    search_dir, output = tmp_path / "search", tmp_path / "tuning"
+    search_dir.mkdir()
+    best = {
+        "best_trial": "01",
+        "val_objective": 0.9,
+        "num_trials": 2,
+        "hyperparameters": {"heads": 1, "tau0": 0.2},
+    }
+    (search_dir / "best.json").write_text(json.dumps(best))
+    recipe = compare.recipe_of("vessel")
+    for options, auc in ((None, 0.8), ({"heads": 1, "tau0": 0.2}, 0.85)):
+        for seed in (0, 1):
+            folder = compare.run_dir("vessel", "ours", 0.5, "das", seed, options)
+            os.makedirs(folder)
+            run = {**_result("das", 0.5, seed, auc, options), "recipe": recipe}
+            with open(os.path.join(folder, "result.json"), "w") as f:
+                json.dump(run, f)
+    argv = ["--report-only", "--seeds", "0", "1", "--search-dir", str(search_dir)]
+    argv += ["--output", str(output)]
+    assert tuned_vs_default.main(argv) == 0
+    first = json.loads((tmp_path / "tuning.json").read_text())
+    assert first["tuned"]["test_auc"] == pytest.approx([0.85, 0.0]) and len(first["runs"]) == 4
+
+    # a fresh clone: no search folder, no run cache; the report's JSON has both
+    (search_dir / "best.json").unlink()
+    (tmp_path / "runs").rename(tmp_path / "elsewhere")
+    assert tuned_vs_default.main(argv) == 0
+    again = json.loads((tmp_path / "tuning.json").read_text())
+    assert again["default"] == first["default"] and again["tuned"] == first["tuned"]
+    (tmp_path / "tuning.json").unlink()
+    assert tuned_vs_default.main(argv) == 1  # nothing to report from: says so, no traceback
