@@ -18,6 +18,10 @@ from compare import SAMPLERS, recipe_label  # noqa: E402
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 DEMO_START, DEMO_END = "<!-- demo:start -->", "<!-- demo:end -->"
 RESULTS = os.path.join("docs", "results")
+BACKBONE_WORDS = {
+    "ours": "small 2D CNN per slice + 1D conv",
+    "paper": "MobileNetV3-Small per 32x32 slice + 1D conv, as in the paper",
+}
 
 
 def _load(name):
@@ -33,13 +37,14 @@ def comparison_lines(comparison):
         return []
     summary = comparison["summary"]
     lines = []
-    for k in (0.5, 0.25):
-        rows = comparison_rows(summary, k)
+    for backbone, k in (("ours", 0.5), ("ours", 0.25), ("paper", 0.5)):
+        rows = comparison_rows(summary, k, backbone)
         if not rows:
             continue
         lines += [
-            "Test AUC, mean ± std over seeds (n), backbone *ours* (small 2D CNN per slice + 1D "
-            f"conv), k = {k:.0%} of T; every method with the same recipe, epochs chosen on "
+            f"Test AUC, mean ± std over seeds (n), backbone *{backbone}* "
+            f"({BACKBONE_WORDS[backbone]}), k = {k:.0%} of T; every method with the same "
+            "recipe, epochs chosen on "
             "validation loss ([full table](docs/results/comparison.md), `benchmarks/compare.py`):",
             "",
             "| data set | " + " | ".join(SAMPLERS) + " | recipe |",
@@ -50,11 +55,11 @@ def comparison_lines(comparison):
     return lines
 
 
-def comparison_rows(summary, k):
-    """One table row per data set with results at `k` (backbone ours)."""
+def comparison_rows(summary, k, backbone="ours"):
+    """One table row per data set with results at `k` with `backbone`."""
     rows = []
     for dataset in sorted({key.split("/")[0] for key in summary}):
-        entries = [summary.get(f"{dataset}/ours/{k}/{sampler}") for sampler in SAMPLERS]
+        entries = [summary.get(f"{dataset}/{backbone}/{k}/{sampler}") for sampler in SAMPLERS]
         if not any(entries):
             continue
         cells = [

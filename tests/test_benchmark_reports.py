@@ -109,7 +109,8 @@ def test_comparison_summary_and_readme_section(monkeypatch):
     full = {**_result("full", 0.5, 0, 0.85, k_slices=28), "epochs_run": 5, "max_epochs": 16}
     other_k = {**_result("das", 0.25, 0, 0.6), "epochs_run": 5, "max_epochs": 16}
     adrenal = {**full, "dataset": "adrenal"}
-    summary = compare.summarize([*results, full, other_k, adrenal])
+    paper = {**full, "backbone": "paper", "test": {**full["test"], "auc": 0.55}}
+    summary = compare.summarize([*results, full, other_k, adrenal, paper])
     # the full model joins every k run on its data set, and only there
     assert {"vessel/ours/0.5/full", "vessel/ours/0.25/full", "adrenal/ours/0.5/full"} <= set(
         summary
@@ -133,6 +134,9 @@ def test_comparison_summary_and_readme_section(monkeypatch):
     # a second table for k = 25%: the full model's row joins it, the other samplers are missing
     assert "k = 25% of T" in section
     assert "| vessel | 0.850 ± 0.000 (1) | - | - | - | - | 0.600 ± 0.000 (1) |" in section
+    # the paper backbone's rows: a table of their own, after the ours tables
+    assert section.index("backbone *paper*") > section.index("k = 25% of T")
+    assert "| vessel | 0.550 ± 0.000 (1) | - | - | - | - | - |" in section
 
 
 def _run(sampler, seed, auc, recipe):
