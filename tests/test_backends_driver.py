@@ -121,3 +121,43 @@ def test_weights_move_from_tensorflow_to_jax_and_torch(tmp_path):
                 np.testing.assert_allclose(
                     outputs[key], reference[key], atol=1e-5, err_msg=f"{backend} {key}"
                 )
+
+
+NO_TENSORFLOW_SCRIPT = """
+import sys
+for name in ("tensorflow", "tensorflow_datasets", "tf2onnx"):
+    sys.modules[name] = None  # as if not installed: importing them raises ImportError
+import numpy as np
+import keras
+import das_keras
+from das_keras.models import build_classifier
+
+model = build_classifier((8, 16, 16, 1), 2, sampler="das", k=4, backbone="small_cnn")
+model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+x = np.random.default_rng(0).random((4, 8, 16, 16, 1)).astype("float32")
+history = model.fit(x, np.array([0, 1, 0, 1]), epochs=1, verbose=0)
+assert np.isfinite(history.history["loss"][0])
+try:
+    das_keras.data
+except ImportError as error:
+    assert "das-keras[cpu]" in str(error), error
+else:
+    raise AssertionError("das_keras.data imported without TensorFlow")
+print("trained on", keras.backend.backend())
+"""
+
+
+@pytest.mark.parametrize("backend", OTHER_BACKENDS)
+def test_layers_and_models_work_without_tensorflow(backend, tmp_path):
+    _require(backend)
+    script = tmp_path / "no_tf.py"
+    script.write_text(textwrap.dedent(NO_TENSORFLOW_SCRIPT))
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        env=_environment(backend),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, f"{backend}: {done.stderr[-4000:]}"
+    assert f"trained on {backend}" in done.stdout
