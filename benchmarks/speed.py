@@ -13,6 +13,11 @@ Medians over the rounds. Untrained weights: speed does not depend on them.
 
     python benchmarks/speed.py                 # all configurations
     python benchmarks/speed.py --quick         # T = 28 only, fewer rounds
+
+It runs on any Keras backend (TensorFlow: tf.function; JAX: jax.jit; PyTorch: eager), on the GPU
+where the backend has one, e.g. the table docs/results/speed_gpu.md:
+
+    KERAS_BACKEND=jax python benchmarks/speed.py --output docs/results/speed_gpu
 """
 
 import argparse
@@ -34,53 +39,97 @@ CONFIGS = {  # name -> (input shape, backbone)
 
 
 def machine():
-    """CPU model, logical cores and library versions."""
+    """CPU model, logical cores, Keras backend and its version, accelerators."""
     import keras
-    import tensorflow as tf
 
     cpu = platform.processor()
     if os.path.exists("/proc/cpuinfo"):
         with open("/proc/cpuinfo") as f:
             names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
         cpu = names[0] if names else cpu
+    backend = keras.backend.backend()
     return {
         "cpu": cpu,
         "logical_cores": os.cpu_count(),
         "python": platform.python_version(),
-        "tensorflow": tf.__version__,
+        "backend": backend,
+        "backend_version": _backend_module(backend).__version__,
         "keras": keras.__version__,
-        "gpu": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "gpu": _accelerators(backend),
         "load_average": " / ".join(f"{v:.2f}" for v in os.getloadavg()),
     }
 
 
-def compiled(model_or_layer):
-    import tensorflow as tf
+def _backend_module(backend):
+    import importlib
 
-    return tf.function(lambda x: model_or_layer(x, training=False))
+    return importlib.import_module(backend)
+
+
+def _accelerators(backend):
+    """Names of the GPUs the backend computes on (empty on CPU)."""
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return [d.name for d in tf.config.list_physical_devices("GPU")]
+    if backend == "jax":
+        import jax
+
+        return [d.device_kind for d in jax.devices() if d.platform != "cpu"]
+    import torch
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    return [torch.cuda.get_device_name(i) for i in range(count)]
+
+
+def compiled(layer):
+    """`layer(x, training=False)` as the backend runs inference fastest: a tf.function on
+    TensorFlow, jax.jit of the stateless call on JAX, eager without autograd on PyTorch."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(lambda x: layer(x, training=False))
+    if backend == "jax":
+        import jax
+
+        trainable = [v.value for v in layer.trainable_variables]
+        non_trainable = [v.value for v in layer.non_trainable_variables]
+        call = jax.jit(lambda t, n, x: layer.stateless_call(t, n, x, training=False)[0])
+        return lambda x: call(trainable, non_trainable, x)
+    import torch
+
+    def call(x):
+        with torch.no_grad():
+            return layer(x, training=False)
+
+    return call
 
 
 def time_call(fn, x):
+    from keras import ops
+
     start = time.perf_counter()
-    np.asarray(fn(x))  # forces the computation to finish
+    ops.convert_to_numpy(fn(x))  # waits for the computation to finish (also on a GPU)
     return time.perf_counter() - start
 
 
 def measure_config(name, rounds, ks=(0.5, 0.25)):
     """Times every model of one configuration; returns a list of result rows."""
     import keras
+    from keras import ops
 
     from das_keras.models import build_classifier
 
     shape, backbone = CONFIGS[name]
     batch = 16 if shape[0] <= 64 else 4
     rng = np.random.default_rng(0)
-    import tensorflow as tf
-
-    # tensors made once: the timings leave out the host-array-to-tensor copy (about 1 ms for
-    # a batch of 16 28^3 volumes), which is no part of a model or sampler
-    x_batch = tf.constant(rng.random((batch, *shape), dtype=np.float32))
-    x_one = tf.constant(x_batch[:1])
+    # tensors made once (on the GPU where there is one): the timings leave out the host-array-
+    # to-tensor copy (about 1 ms for a batch of 16 28^3 volumes), no part of a model or sampler
+    x_batch = ops.convert_to_tensor(rng.random((batch, *shape), dtype=np.float32))
+    x_one = x_batch[:1]
     entries = {}
     for sampler in ("full", *SAMPLERS):
         for k in ks[:1] if sampler == "full" else ks:
@@ -146,8 +195,8 @@ def markdown(rows, info, rounds, command):
         f"Written by `{command}`. Medians of "
         f"{rounds} rounds, models interleaved in each round, in one process. Machine: "
         f"{info['cpu']}, {info['logical_cores']} logical cores, load average "
-        f"{info['load_average']}, TensorFlow {info['tensorflow']}, "
-        f"Keras {info['keras']}, GPUs: {info['gpu'] or 'none'}. Untrained weights; inputs are "
+        f"{info['load_average']}, Keras {info['keras']} on {_backend_words(info)}, "
+        f"GPUs: {info['gpu'] or 'none'}. Untrained weights; inputs are "
         "tensors made before timing. *speed-up* is the model's throughput over the full "
         "model's; *sampler share* is the sampler's own time over the whole model's (and over "
         "the full model's).",
@@ -175,6 +224,14 @@ def markdown(rows, info, rounds, command):
     return "\n".join(lines)
 
 
+def _backend_words(info):
+    """ "TensorFlow 2.21.0"; older reports name only the TensorFlow version."""
+    backend = info.get("backend", "tensorflow")
+    version = info.get("backend_version", info.get("tensorflow"))
+    names = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
+    return f"{names.get(backend, backend)} {version}"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
@@ -184,21 +241,31 @@ def main(argv=None):
     args = parser.parse_args(argv)
     configs, rounds = (["T28_28x28"], 5) if args.quick else (args.configs, args.rounds)
     info = machine()
+    command = " ".join(
+        [*backend_prefix(), "python benchmarks/speed.py"]
+        + (argv if argv is not None else sys.argv[1:])
+    )
+    os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
     rows = []
     for config in configs:
         rows += measure_config(config, rounds)
         print(f"{config}: done", flush=True)
-    os.makedirs(os.path.dirname(args.output), exist_ok=True)
-    with open(args.output + ".json", "w") as f:
-        json.dump({"machine": info, "rounds": rounds, "rows": rows}, f, indent=2)
-    command = " ".join(
-        ["python benchmarks/speed.py", *(argv if argv is not None else sys.argv[1:])]
-    )
-    report = markdown(rows, info, rounds, command)
-    with open(args.output + ".md", "w") as f:
-        f.write(report + "\n")
+        # written after each configuration: an interrupted run keeps what it measured
+        with open(args.output + ".json", "w") as f:
+            json.dump({"machine": info, "rounds": rounds, "rows": rows}, f, indent=2)
+        report = markdown(rows, info, rounds, command)
+        with open(args.output + ".md", "w") as f:
+            f.write(report + "\n")
     print(report)
     return 0
+
+
+def backend_prefix():
+    """["KERAS_BACKEND=jax"] when the run is on another backend than TensorFlow, else []."""
+    import keras
+
+    backend = keras.backend.backend()
+    return [] if backend == "tensorflow" else [f"KERAS_BACKEND={backend}"]
 
 
 if __name__ == "__main__":
