@@ -109,14 +109,33 @@ def compiled(layer):
 
 
 def time_call(fn, x):
-    from keras import ops
-
     start = time.perf_counter()
-    ops.convert_to_numpy(fn(x))  # waits for the computation to finish (also on a GPU)
+    wait_for(fn(x))
     return time.perf_counter() - start
 
 
-def measure_config(name, rounds, ks=(0.5, 0.25)):
+def wait_for(output):
+    """Returns once `output` is computed, without copying it to the host: a sampler's output (the
+    selected slices) is large, and a device-to-host copy of it is no part of its cost."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        jax.block_until_ready(output)
+    elif backend == "torch":
+        import torch
+
+        if output.is_cuda:
+            torch.cuda.synchronize()
+    elif getattr(output, "device", "").endswith("CPU:0"):
+        output.numpy()  # a host tensor: no copy
+    else:  # TensorFlow on a GPU: fetch one element, which waits for the whole tensor
+        keras.ops.convert_to_numpy(keras.ops.reshape(output, (-1,))[0])
+
+
+def measure_config(name, rounds, ks=(0.5, 0.25), batch_size=16):
     """Times every model of one configuration; returns a list of result rows."""
     import keras
     from keras import ops
@@ -124,7 +143,7 @@ def measure_config(name, rounds, ks=(0.5, 0.25)):
     from das_keras.models import build_classifier
 
     shape, backbone = CONFIGS[name]
-    batch = 16 if shape[0] <= 64 else 4
+    batch = batch_size if shape[0] <= 64 else max(1, batch_size // 4)  # clips: a quarter
     rng = np.random.default_rng(0)
     # tensors made once (on the GPU where there is one): the timings leave out the host-array-
     # to-tensor copy (about 1 ms for a batch of 16 28^3 volumes), no part of a model or sampler
@@ -237,8 +256,16 @@ def main(argv=None):
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--quick", action="store_true", help="T28 with small_cnn, 5 rounds")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=16,
+        help="throughput batch of the volumes (16); the 128-frame clips use a quarter of it",
+    )
     parser.add_argument("--output", default=os.path.join("docs", "results", "speed"))
     args = parser.parse_args(argv)
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be >= 1; received {args.batch_size}")
     configs, rounds = (["T28_28x28"], 5) if args.quick else (args.configs, args.rounds)
     info = machine()
     command = " ".join(
@@ -248,7 +275,7 @@ def main(argv=None):
     os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
     rows = []
     for config in configs:
-        rows += measure_config(config, rounds)
+        rows += measure_config(config, rounds, batch_size=args.batch_size)
         print(f"{config}: done", flush=True)
         # written after each configuration: an interrupted run keeps what it measured
         with open(args.output + ".json", "w") as f:

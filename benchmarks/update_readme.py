@@ -18,6 +18,7 @@ from compare import SAMPLERS, recipe_label  # noqa: E402
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 DEMO_START, DEMO_END = "<!-- demo:start -->", "<!-- demo:end -->"
 RESULTS = os.path.join("docs", "results")
+GPU_SPEED = "speed_gpu_batch256"  # benchmarks/speed.py on a GPU, batch large enough to fill it
 BACKBONE_WORDS = {
     "ours": "small 2D CNN per slice + 1D conv",
     "paper": "MobileNetV3-Small per 32x32 slice + 1D conv, as in the paper",
@@ -90,6 +91,32 @@ def speed_lines(speed):
     return lines + [""]
 
 
+def gpu_speed_lines(speed, name):
+    """Whole-model throughput ratios of DAS and Uniform at k = T/2 from a GPU speed table."""
+    if not speed or not speed["machine"].get("gpu"):
+        return []
+    info = speed["machine"]
+    rows = {
+        (r["config"], r["sampler"]): r for r in speed["rows"] if 2 * r["k"] == r["input_shape"][0]
+    }
+    lines = [
+        f"Inference on {', '.join(info['gpu'])} (Keras on {info['backend']}), whole-model "
+        f"throughput at k = T/2 over the full model's ([full table](docs/results/{name}.md)):",
+        "",
+        "| input | backbone | batch | DAS / full | uniform / full |",
+        "|---|---|---|---|---|",
+    ]
+    for (config, sampler), r in rows.items():
+        if sampler == "das":
+            uniform = rows.get((config, "uniform"))
+            lines.append(
+                f"| {tuple(r['input_shape'])} | {r['backbone']} | {r['batch']} | "
+                f"{r['speedup_vs_full']:.2f}x | "
+                + (f"{uniform['speedup_vs_full']:.2f}x |" if uniform else "- |")
+            )
+    return lines + [""]
+
+
 def sensitivity_lines(sensitivity):
     if not sensitivity:
         return []
@@ -124,6 +151,7 @@ def section():
     body = (
         comparison_lines(_load("comparison"))
         + speed_lines(_load("speed"))
+        + gpu_speed_lines(_load(GPU_SPEED), GPU_SPEED)
         + sensitivity_lines(_load("sensitivity"))
         + tuning_lines(_load("tuning"))
     )

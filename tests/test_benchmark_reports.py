@@ -298,3 +298,28 @@ def test_tuned_vs_default_report_only_without_the_run_cache(tmp_path, monkeypatc
     assert again["default"] == first["default"] and again["tuned"] == first["tuned"]
     (tmp_path / "tuning.json").unlink()
     assert tuned_vs_default.main(argv) == 1  # nothing to report from: says so, no traceback
+
+
+def test_readme_gpu_speed_table_names_the_device_and_both_ratios():
+    update_readme = pytest.importorskip("update_readme")
+
+    def row(sampler, k, speedup):
+        return {
+            "config": "T64_64x64",
+            "input_shape": [64, 64, 64, 1],
+            "backbone": "small_cnn",
+            "sampler": sampler,
+            "k": k,
+            "batch": 256,
+            "speedup_vs_full": speedup,
+        }
+
+    speed = {
+        "machine": {"gpu": ["NVIDIA H100"], "backend": "jax"},
+        "rows": [row("full", 64, 1.0), row("uniform", 32, 1.9), row("das", 32, 1.8)],
+    }
+    lines = update_readme.gpu_speed_lines(speed, "speed_gpu")
+    assert lines[0].startswith("Inference on NVIDIA H100 (Keras on jax)")
+    assert "| (64, 64, 64, 1) | small_cnn | 256 | 1.80x | 1.90x |" in lines
+    cpu_only = {**speed, "machine": {"gpu": [], "backend": "tensorflow"}}
+    assert update_readme.gpu_speed_lines(cpu_only, "speed") == []

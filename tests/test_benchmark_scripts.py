@@ -4,6 +4,7 @@ import json
 import os
 import sys
 
+import keras
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
@@ -21,10 +22,11 @@ def test_speed_report_times_every_sampler_beside_the_full_model(tmp_path, monkey
     assert set(rows) == {("full", 8), ("uniform", 4), ("uniform", 2), ("das", 4), ("das", 2)}
     assert rows[("full", 8)]["speedup_vs_full"] == pytest.approx(1.0)
     assert all(r["throughput_per_s"] > 0 and r["sampler_ms_per_batch"] > 0 for r in rows.values())
-    assert report["machine"]["backend"] == "tensorflow"
+    assert report["machine"]["backend"] == keras.backend.backend()
     text = (tmp_path / "speed.md").read_text()
     assert "- tiny: " in text and "| das | 4 |" in text
-    assert "Written by `python benchmarks/speed.py --configs tiny" in text
+    command = " ".join([*speed.backend_prefix(), "python benchmarks/speed.py --configs tiny"])
+    assert f"Written by `{command}" in text
 
 
 def test_backend_train_check_trains_and_reports(tmp_path):
