@@ -67,3 +67,12 @@ python benchmarks/update_readme.py
 python benchmarks/compare.py --backbones paper --k 0.5 --datasets synthetic --samplers das uniform dps full random adps --epochs 6 --seeds 0
 python benchmarks/sensitivity.py --seeds 0 1 2
 python benchmarks/tuned_vs_default.py --stored-search
+python benchmarks/compare.py --variant precise_bn --backbones paper --k 0.5 --datasets synthetic --samplers full das --epochs 6 --seeds 0
+for seed in 0 1 2; do
+  python benchmarks/compare.py --backbones paper --k 0.5 --datasets pocus --samplers das uniform dps full random adps --seeds $seed
+done
+# on a GPU machine (an H100; Keras on JAX, no TensorFlow there: keras, namex and optree wheels):
+#   KERAS_BACKEND=jax python benchmarks/backend_train_check.py --output docs/results/train_gpu
+#   KERAS_BACKEND=jax python benchmarks/speed.py --rounds 15 --output docs/results/speed_gpu
+#   KERAS_BACKEND=jax python benchmarks/speed.py --rounds 11 --batch-size 256 --output docs/results/speed_gpu_batch256
+python benchmarks/update_readme.py
