@@ -48,6 +48,7 @@ VARIANT_OPTIONS = {}
 VARIANTS = {  # recipe probes: train_run options applied to every method alike
     "precise_bn": {"precise_bn": True},
     "no_augment": {"augment": False},
+    "epochs24": {"epochs": 24},  # twice the epochs (the cosine schedule stretched with them)
 }
 REFERENCES = {  # published numbers: (AUC, accuracy)
     "vessel": [
@@ -105,6 +106,13 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
         return result
     data_dir = data_dir_for(dataset, shared)
     start = time.time()
+    settings = {
+        **MODEL_OPTIONS.get(dataset, {}),
+        **BACKBONES[backbone],
+        **RECIPE,
+        "epochs": epochs,
+        **recipe,  # last: a variant overrides the recipe (its epochs too)
+    }
     model, history = train_run(
         folder,
         dataset,
@@ -114,13 +122,7 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
         data_dir=data_dir,
         verbose=0,
         sampler_options=options,
-        **{
-            **MODEL_OPTIONS.get(dataset, {}),
-            **BACKBONES[backbone],
-            **RECIPE,
-            "epochs": epochs,
-            **recipe,  # last: a variant overrides the recipe
-        },
+        **settings,
     )
     result = {
         "dataset": dataset,
@@ -133,7 +135,7 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
         "k_slices": int(model.get_layer("sampler").num_selected),
         "val": evaluate_run(model, dataset, "val", RECIPE["batch_size"], data_dir),
         "test": evaluate_run(model, dataset, "test", RECIPE["batch_size"], data_dir),
-        "max_epochs": epochs,
+        "max_epochs": settings["epochs"],
         "epochs_run": len(read_log(os.path.join(folder, "log.csv"))["loss"]),
         "seconds": time.time() - start,
     }
@@ -220,9 +222,14 @@ def summarize(results):
 
 
 def recipe_label(recipe):
-    """ "flips, turns" / "no augmentation", and any other recipe option that is switched on."""
+    """ "flips, turns" / "no augmentation", and any other recipe option that is switched on
+    ("precise_bn") or set ("epochs 24")."""
     parts = ["flips, turns" if recipe.get("augment") else "no augmentation"]
-    return ", ".join(parts + [name for name, on in recipe.items() if name != "augment" and on])
+    for name, value in recipe.items():
+        if name == "augment" or value is False:
+            continue
+        parts.append(name if value is True else f"{name} {value}")
+    return ", ".join(parts)
 
 
 def markdown(summary):

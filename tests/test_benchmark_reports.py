@@ -323,3 +323,13 @@ def test_readme_gpu_speed_table_names_the_device_and_both_ratios():
     assert "| (64, 64, 64, 1) | small_cnn | 256 | 1.80x | 1.90x |" in lines
     cpu_only = {**speed, "machine": {"gpu": [], "backend": "tensorflow"}}
     assert update_readme.gpu_speed_lines(cpu_only, "speed") == []
+
+
+def test_recipe_label_names_switched_and_set_options():
+    assert compare.recipe_label({"augment": True}) == "flips, turns"
+    assert compare.recipe_label({"augment": False, "precise_bn": True}) == (
+        "no augmentation, precise_bn"
+    )
+    assert compare.recipe_label({"augment": True, "epochs": 24, "precise_bn": False}) == (
+        "flips, turns, epochs 24"
+    )
