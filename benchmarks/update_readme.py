@@ -117,6 +117,23 @@ def gpu_speed_lines(speed, name):
     return lines + [""]
 
 
+def train_check_lines(check, name):
+    """One line from benchmarks/backend_train_check.py: backend, device and test AUC per sampler."""
+    if not check:
+        return []
+    info, rows = check["machine"], check["rows"]
+    device = ", ".join(info["gpu"]) or "CPU"
+    aucs = "; ".join(f"{r['sampler']} {r['test_auc']:.3f}" for r in rows)
+    return [
+        f"Training with plain `model.fit` on Keras with {info['backend']} on {device}"
+        + ("" if info["backend"] == "tensorflow" else ", without TensorFlow")
+        + f" (synthetic set, k = {check['settings']['k']:g} of T, "
+        f"{check['settings']['epochs']} epochs, one seed), test AUC: {aucs} "
+        f"([docs/results/{name}.md](docs/results/{name}.md), `benchmarks/backend_train_check.py`).",
+        "",
+    ]
+
+
 def sensitivity_lines(sensitivity):
     if not sensitivity:
         return []
@@ -152,6 +169,7 @@ def section():
         comparison_lines(_load("comparison"))
         + speed_lines(_load("speed"))
         + gpu_speed_lines(_load(GPU_SPEED), GPU_SPEED)
+        + train_check_lines(_load("train_gpu"), "train_gpu")
         + sensitivity_lines(_load("sensitivity"))
         + tuning_lines(_load("tuning"))
     )

@@ -333,3 +333,16 @@ def test_recipe_label_names_switched_and_set_options():
     assert compare.recipe_label({"augment": True, "epochs": 24, "precise_bn": False}) == (
         "flips, turns, epochs 24"
     )
+
+
+def test_readme_train_check_line():
+    update_readme = pytest.importorskip("update_readme")
+    check = {
+        "machine": {"gpu": ["NVIDIA H100"], "backend": "jax"},
+        "settings": {"k": 0.25, "epochs": 8},
+        "rows": [{"sampler": "das", "test_auc": 1.0}, {"sampler": "uniform", "test_auc": 0.689}],
+    }
+    (line, _) = update_readme.train_check_lines(check, "train_gpu")
+    assert "Keras with jax on NVIDIA H100, without TensorFlow" in line
+    assert "test AUC: das 1.000; uniform 0.689" in line
+    assert update_readme.train_check_lines(None, "train_gpu") == []
