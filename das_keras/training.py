@@ -178,6 +178,8 @@ def train_run(
 
     Early stopping watches the validation loss; the weights of the epoch with the lowest
     validation loss are kept (also across a resume). Only the validation split is used to choose.
+    A folder whose training already ran to its end is not trained again: its best weights are
+    loaded (and model.keras written, if the process stopped before that).
 
     With a `strategy`, the model is built and compiled in `strategy.scope()`, `batch_size` is the
     global batch (split over the replicas), the data are sharded with `das_keras.distribute.
@@ -317,6 +319,18 @@ def train_run(
         keras.callbacks.TensorBoard(os.path.join(write_dir, "tensorboard")),
     ]
     try:
+        if _fit_finished(log_path, best_path, backup):
+            # fit ran to its end before (BackupAndRestore deletes its backup then), and the
+            # process may have stopped before model.keras was written. Fitting again would start
+            # at epoch 0 and log every epoch twice: finish from the best weights instead.
+            if verbose:
+                print(
+                    f"{output_dir}: training finished earlier; using its best weights "
+                    "(delete the folder to train again)."
+                )
+            model.load_weights(best_path)
+            model.save(os.path.join(write_dir, "model.keras"))
+            return model, read_log(log_path)
         model.fit(
             splits.train,
             validation_data=weighted_validation(splits.val, splits.class_weight)
@@ -408,6 +422,14 @@ def read_log(log_path):
     with open(log_path, newline="") as f:
         rows = list(csv.DictReader(f))
     return {key: [float(r[key]) for r in rows] for key in (rows[0] if rows else {})}
+
+
+def _fit_finished(log_path, best_path, backup):
+    """Whether an earlier fit in this run folder ran to its end: epochs logged and best weights
+    written, but no backup left to resume from."""
+    if os.path.exists(backup) or not os.path.exists(best_path) or not os.path.exists(log_path):
+        return False
+    return bool(read_log(log_path).get("loss"))
 
 
 def _best_logged(log_path, key):

@@ -73,6 +73,15 @@ def test_train_killed_after_epoch_2_resumes_at_epoch_3(tmp_path):
     expected = [0.5e-3 * (1 + math.cos(math.pi * epoch / 5)) for epoch in range(5)]
     assert rates == pytest.approx(expected, rel=1e-4)
 
+    # fit finished but the process stopped before model.keras was written: no second training
+    (run / "model.keras").unlink()
+    again = subprocess.run(
+        [*TRAIN, "--output", str(run)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "Epoch 1/5" not in again.stdout and "training finished earlier" in again.stdout
+    assert _epochs(log) == [0, 1, 2, 3, 4] and (run / "model.keras").exists()
+
     changed = subprocess.run(
         [*TRAIN[:-2], "--lr", "0.1", "--output", str(run)],
         env=env,
