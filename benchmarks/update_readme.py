@@ -61,6 +61,8 @@ def comparison_rows(summary, k, backbone="ours"):
     rows = []
     for dataset in sorted({key.split("/")[0] for key in summary}):
         entries = [summary.get(f"{dataset}/{backbone}/{k}/{sampler}") for sampler in SAMPLERS]
+        if entries[0] is None and any(entries):  # the full model does not depend on k
+            entries[0] = summary.get(f"{dataset}/{backbone}/0.5/full")
         if not any(entries):
             continue
         cells = [

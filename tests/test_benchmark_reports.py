@@ -134,6 +134,11 @@ def test_comparison_summary_and_readme_section(monkeypatch):
     # a second table for k = 25%: the full model's row joins it, the other samplers are missing
     assert "k = 25% of T" in section
     assert "| vessel | 0.850 ± 0.000 (1) | - | - | - | - | 0.600 ± 0.000 (1) |" in section
+    # a k = 25% table borrows the full model's k = 50% entry (older reports list it there only)
+    only_half = {k: v for k, v in summary.items() if k != "vessel/ours/0.25/full"}
+    assert update_readme.comparison_rows(only_half, 0.25)[0].startswith(
+        "| vessel | 0.850 ± 0.000 (1) |"
+    )
     # the paper backbone's rows: a table of their own, after the ours tables
     assert section.index("backbone *paper*") > section.index("k = 25% of T")
     assert "| vessel | 0.550 ± 0.000 (1) | - | - | - | - | - |" in section
