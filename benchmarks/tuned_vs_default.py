@@ -200,8 +200,8 @@ def row_run(args, seed, options, kept):
     """
     folder = compare.run_dir(args.dataset, "ours", args.k, "das", seed, options)
     if args.report_only and not os.path.exists(os.path.join(folder, "result.json")):
-        key = (args.dataset, "ours", args.k, "das", json.dumps(options or {}, sort_keys=True), seed)
-        run = kept.get(key)
+        config = {"dataset": args.dataset, "backbone": "ours", "k": args.k, "sampler": "das"}
+        run = kept.get(compare.run_key({**config, "options": options, "seed": seed}))
         current = compare.recipe_of(args.dataset)
         return run if run is not None and run.get("recipe", current) == current else None
     return compare.run_one(
