@@ -328,19 +328,17 @@ def train_run(
                     f"{output_dir}: training finished earlier; using its best weights "
                     "(delete the folder to train again)."
                 )
-            model.load_weights(best_path)
-            model.save(os.path.join(write_dir, "model.keras"))
-            return model, read_log(log_path)
-        model.fit(
-            splits.train,
-            validation_data=weighted_validation(splits.val, splits.class_weight)
-            if class_weighting
-            else splits.val,
-            epochs=epochs,
-            callbacks=callbacks,
-            class_weight=splits.class_weight if class_weighting else None,
-            verbose=verbose,
-        )
+        else:
+            model.fit(
+                splits.train,
+                validation_data=weighted_validation(splits.val, splits.class_weight)
+                if class_weighting
+                else splits.val,
+                epochs=epochs,
+                callbacks=callbacks,
+                class_weight=splits.class_weight if class_weighting else None,
+                verbose=verbose,
+            )
         model.load_weights(best_path)
         model.save(os.path.join(write_dir, "model.keras"))
         return model, read_log(log_path)
