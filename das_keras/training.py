@@ -370,10 +370,44 @@ def evaluate_run(
     Example:
         >>> evaluate_run("runs/demo", "synthetic")["auc"]  # doctest: +SKIP
     """
+    from das_keras.evaluation import classification_metrics
+
+    labels, probabilities = predict_split(
+        model, dataset, split, batch_size, data_dir, size, num_frames, frame_size
+    )
+    return {"dataset": dataset, "split": split, **classification_metrics(labels, probabilities)}
+
+
+def predict_split(
+    model,
+    dataset="synthetic",
+    split="test",
+    batch_size=32,
+    data_dir=None,
+    size=28,
+    num_frames=32,
+    frame_size=64,
+):
+    """The true classes of one split of a data set and a model's class probabilities for them.
+
+    Args:
+        model: a `keras.Model`, or the path of a `.keras` file or of a run folder.
+        dataset, batch_size, data_dir, size, num_frames, frame_size: see `load_splits`.
+        split: "train", "val" or "test". Val and test come in the data set's order, the
+            training split shuffled (each label stays with its example: one pass over the data).
+
+    Returns:
+        (labels, probabilities): int array (N,) and float array (N, num_classes).
+
+    Shapes:
+        labels (N,), probabilities (N, C), N the number of examples in the split.
+
+    Example:
+        >>> labels, probabilities = predict_split("runs/demo", "synthetic", "val")  # doctest: +SKIP
+    """
     import keras
 
     import das_keras  # noqa: F401  (registers the layers for loading)
-    from das_keras.evaluation import classification_metrics
 
     if isinstance(model, str | os.PathLike):
         path = os.path.join(model, "model.keras") if os.path.isdir(model) else model
@@ -385,10 +419,11 @@ def evaluate_run(
     splits = load_splits(
         dataset, batch_size, 0, data_dir, size, num_frames=num_frames, frame_size=frame_size
     )
-    ds = getattr(splits, split)
-    labels = np.concatenate([np.asarray(y) for _, y in ds])
-    probabilities = model.predict(ds.map(lambda x, y: x), verbose=0)
-    return {"dataset": dataset, "split": split, **classification_metrics(labels, probabilities)}
+    labels, probabilities = [], []
+    for x, y in getattr(splits, split):
+        labels.append(np.asarray(y).reshape(-1))
+        probabilities.append(np.asarray(model.predict_on_batch(x)))
+    return np.concatenate(labels).astype(int), np.concatenate(probabilities)
 
 
 def weighted_validation(val, class_weight):

@@ -153,3 +153,28 @@ def test_unknown_dataset_names_the_argument(tmp_path):
 
     with pytest.raises(ValueError, match="`dataset`"):
         load_splits("imagenet")
+
+
+def test_predict_split_keeps_each_label_with_its_shuffled_example(monkeypatch):
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import das_keras.training as training
+
+    # Every example is filled with its label, and the model predicts that label: any mismatch
+    # between a label and the prediction next to it is a misalignment of the two.
+    labels = np.array([0, 1] * 20)
+    x = np.broadcast_to(labels[:, None, None, None, None], (40, 2, 3, 3, 1)).astype("float32")
+    train = tf.data.Dataset.from_tensor_slices((x, labels)).shuffle(40, seed=1).batch(8)
+    splits = training.DataSplits(train, None, None, (2, 3, 3, 1), 2)
+    monkeypatch.setattr(training, "load_splits", lambda *args, **kwargs: splits)
+    model = keras.Sequential([keras.Input((2, 3, 3, 1)), keras.layers.Flatten()])
+    model.add(keras.layers.Dense(2))
+    model.layers[-1].set_weights([np.stack([-np.ones(18), np.ones(18)], 1), np.array([0.5, 0])])
+
+    true, probabilities = training.predict_split(model, "synthetic", "train")
+
+    assert true.shape == (40,) and probabilities.shape == (40, 2)
+    assert not np.array_equal(true, labels)  # shuffled...
+    np.testing.assert_array_equal(probabilities.argmax(1), true)  # ...and still aligned
