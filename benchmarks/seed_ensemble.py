@@ -1,0 +1,157 @@
+"""Is a method's gap a matter of training noise? Its seeds averaged (docs/results/seed_ensemble.md).
+
+For every configuration of the comparison (data set, backbone, k, method) with two or more seeds
+in the run cache, averages the class probabilities of the seeds' models (each with the weights of
+its epoch of lowest validation loss, as in the comparison) and scores the average once on the
+validation and the test split. Beside it: the mean ± std of the single models, from the
+comparison's results. A method whose ensemble is much better than its single models loses
+mostly to the spread between training runs; one whose ensemble is not, to what it can see.
+
+An ensemble of n models costs n times the compute of one, so these numbers do not say what a
+method achieves at its cost: benchmarks/compare.py does (docs/results/comparison.md).
+
+    python benchmarks/compare.py ...            # train the runs first (run_comparison.sh)
+    python benchmarks/seed_ensemble.py          # every configuration with >= 2 cached seeds
+    python benchmarks/seed_ensemble.py --datasets vessel --backbones ours
+    python benchmarks/seed_ensemble.py --report-only
+
+The JSON keeps every configuration's result, so the report can be rewritten (and extended) on a
+machine without the run cache.
+"""
+
+import argparse
+import json
+import os
+import sys
+from collections import defaultdict
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare  # noqa: E402  (benchmarks/compare.py: the run cache, the recipe, data folders)
+
+SPLITS = ("val", "test")
+
+
+def group_key(result):
+    """ "vessel/ours/0.5/das": a configuration (the full model's k is "all")."""
+    k = "all" if result["sampler"] == "full" else f"{result['k']:g}"
+    return f"{result['dataset']}/{result['backbone']}/{k}/{result['sampler']}"
+
+
+def cached_groups(datasets, backbones):
+    """Cached comparison results (default sampler options, the data set's current recipe)
+    grouped by configuration, with two or more seeds."""
+    groups = defaultdict(list)
+    for result in compare.collect():
+        if result["dataset"] in datasets and result["backbone"] in backbones:
+            if result.get("recipe") == compare.recipe_of(result["dataset"]):
+                groups[group_key(result)].append(result)
+    return {
+        key: sorted(runs, key=lambda r: r["seed"]) for key, runs in groups.items() if len(runs) >= 2
+    }
+
+
+def ensemble_probabilities(runs, split, shared):
+    """The labels of `split` and the seeds' class probabilities averaged."""
+    from das_keras.training import predict_split
+
+    labels, total = None, 0.0
+    for r in runs:
+        folder = compare.run_dir(r["dataset"], r["backbone"], r["k"], r["sampler"], r["seed"])
+        data_dir = compare.data_dir_for(r["dataset"], shared)
+        split_labels, probabilities = predict_split(
+            folder, r["dataset"], split, compare.RECIPE["batch_size"], data_dir
+        )
+        if labels is not None and not np.array_equal(labels, split_labels):
+            raise RuntimeError(f"{folder}: the {split} split came in another order.")
+        labels, total = split_labels, total + probabilities
+    return labels, total / len(runs)
+
+
+def score_group(runs, shared):
+    """The ensemble's metrics on each split, and the single models' mean and std."""
+    from das_keras.evaluation import classification_metrics
+
+    entry = {"seeds": [r["seed"] for r in runs], "k_slices": runs[0]["k_slices"]}
+    for split in SPLITS:
+        labels, probabilities = ensemble_probabilities(runs, split, shared)
+        entry[f"{split}_ensemble"] = classification_metrics(labels, probabilities)
+        single = np.array([r[split]["auc"] for r in runs], dtype=float)
+        entry[f"{split}_single_auc"] = [float(single.mean()), float(single.std())]
+    return entry
+
+
+def markdown(report):
+    lines = [
+        "# Seeds averaged: training noise or a real gap?",
+        "",
+        "Written by `benchmarks/seed_ensemble.py` from the runs of `benchmarks/compare.py`",
+        "(docs/results/comparison.md: recipe, epoch selection on the validation loss). For each",
+        "configuration, the class probabilities of its seeds' models averaged, scored once per",
+        "split, beside the single models' mean ± std. The ensemble costs as many times the",
+        "compute as it has seeds: it measures how much of a gap is the spread between training",
+        "runs, not what a method achieves at its cost.",
+        "",
+    ]
+    sections = sorted({tuple(key.split("/")[:2]) for key in report})
+    for dataset, backbone in sections:
+        lines += [
+            f"## {dataset}, backbone {backbone}",
+            "",
+            "| method | k | slices seen | seeds | test AUC, single | test AUC, ensemble "
+            "| test balanced acc., ensemble | val AUC, single | val AUC, ensemble |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        keys = [key for key in report if key.startswith(f"{dataset}/{backbone}/")]
+        for key in sorted(keys, key=lambda key: (key.split("/")[2], _sampler_order(key))):
+            e = report[key]
+            k, sampler = key.split("/")[2:]
+            k_label = "T" if k == "all" else f"{float(k):.0%}"
+            lines.append(
+                f"| {sampler} | {k_label} | {e['k_slices']} | {len(e['seeds'])} "
+                f"| {_mean_std(e['test_single_auc'])} | {e['test_ensemble']['auc']:.3f} "
+                f"| {e['test_ensemble']['balanced_accuracy']:.3f} "
+                f"| {_mean_std(e['val_single_auc'])} | {e['val_ensemble']['auc']:.3f} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _sampler_order(key):
+    return compare.SAMPLERS.index(key.split("/")[3])
+
+
+def _mean_std(pair):
+    return f"{pair[0]:.3f} ± {pair[1]:.3f}"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--datasets", nargs="+", default=["vessel", "adrenal", "pocus", "synthetic"]
+    )
+    parser.add_argument(
+        "--backbones", nargs="+", default=list(compare.BACKBONES), choices=list(compare.BACKBONES)
+    )
+    parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
+    parser.add_argument("--output", default=os.path.join("docs", "results", "seed_ensemble"))
+    parser.add_argument("--report-only", action="store_true")
+    args = parser.parse_args(argv)
+    report = compare.load_report(args.output).get("configurations", {})
+    if not args.report_only:
+        groups = cached_groups(args.datasets, args.backbones)
+        if not groups:
+            print(f"No configuration with two or more seeds in {compare.RUNS}.", file=sys.stderr)
+        for key, runs in sorted(groups.items()):
+            report[key] = score_group(runs, args.shared)
+            print(f"{key}: test AUC ensemble {report[key]['test_ensemble']['auc']:.3f}", flush=True)
+    with open(args.output + ".json", "w") as f:
+        json.dump({"configurations": report}, f, indent=2)
+    with open(args.output + ".md", "w") as f:
+        f.write(markdown(report) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""benchmarks/seed_ensemble.py on a made-up run cache of real (tiny) saved models."""
+
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
+compare = pytest.importorskip("compare")
+seed_ensemble = pytest.importorskip("seed_ensemble")
+
+SHAPE = (4, 3, 3, 1)
+
+
+def _splits():
+    import tensorflow as tf
+
+    from das_keras.training import DataSplits
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(24, *SHAPE)).astype("float32")
+    labels = np.arange(24) % 2
+    split = tf.data.Dataset.from_tensor_slices((x, labels)).batch(5)
+    return DataSplits(split, split, split, SHAPE, 2), x, labels
+
+
+def _cache_run(seed, auc, recipe):
+    """A run folder with a saved model (random weights of `seed`) and its result.json."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential(
+        [keras.Input(SHAPE), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")]
+    )
+    folder = compare.run_dir("vessel", "ours", 0.5, "das", seed)
+    os.makedirs(folder)
+    model.save(os.path.join(folder, "model.keras"))
+    result = {
+        "dataset": "vessel",
+        "backbone": "ours",
+        "k": 0.5,
+        "sampler": "das",
+        "options": {},
+        "recipe": recipe,
+        "seed": seed,
+        "k_slices": 2,
+        "val": {"auc": auc},
+        "test": {"auc": auc},
+    }
+    with open(os.path.join(folder, "result.json"), "w") as f:
+        json.dump(result, f)
+    return model
+
+
+def test_seed_ensemble_averages_the_seeds_and_keeps_its_report(tmp_path, monkeypatch):
+    import das_keras.training as training
+    from das_keras.evaluation import classification_metrics
+
+    monkeypatch.setattr(compare, "RUNS", str(tmp_path / "runs"))
+    splits, x, labels = _splits()
+    monkeypatch.setattr(training, "load_splits", lambda *args, **kwargs: splits)
+    recipe = compare.recipe_of("vessel")
+    models = [_cache_run(seed, auc, recipe) for seed, auc in ((0, 0.6), (1, 0.8))]
+    _cache_run(2, 0.7, {"augment": True})  # an older recipe: not averaged in
+    output = str(tmp_path / "ensemble")
+
+    assert seed_ensemble.main(["--datasets", "vessel", "--output", output]) == 0
+
+    entry = json.loads((tmp_path / "ensemble.json").read_text())["configurations"]
+    entry = entry["vessel/ours/0.5/das"]
+    assert entry["seeds"] == [0, 1]
+    average = np.mean([m.predict(x, verbose=0) for m in models], axis=0)
+    expected = classification_metrics(labels, average)["auc"]
+    assert entry["test_ensemble"]["auc"] == pytest.approx(expected)
+    assert entry["test_single_auc"] == pytest.approx([0.7, 0.1])
+    text = (tmp_path / "ensemble.md").read_text()
+    assert f"| das | 50% | 2 | 2 | 0.700 ± 0.100 | {expected:.3f} |" in text
+
+    # without the run cache the report is rewritten from its JSON
+    (tmp_path / "runs").rename(tmp_path / "elsewhere")
+    assert seed_ensemble.main(["--report-only", "--output", output]) == 0
+    assert (tmp_path / "ensemble.md").read_text() == text
