@@ -166,6 +166,32 @@ def tuning_lines(tuning):
     ]
 
 
+def ensemble_lines(ensemble, k="0.5", backbone="ours"):
+    """One line per data set: DAS and the full model, single models and their seeds averaged."""
+    configurations = (ensemble or {}).get("configurations", {})
+    cells = []
+    for dataset in sorted({key.split("/")[0] for key in configurations}):
+        das = configurations.get(f"{dataset}/{backbone}/{k}/das")
+        full = configurations.get(f"{dataset}/{backbone}/all/full")
+        if das and full:
+            cells.append(
+                f"{dataset} DAS {das['test_single_auc'][0]:.3f} -> "
+                f"{das['test_ensemble']['auc']:.3f}, full {full['test_single_auc'][0]:.3f} -> "
+                f"{full['test_ensemble']['auc']:.3f}"
+            )
+    if not cells:
+        return []
+    return [
+        f"Seeds averaged (k = {float(k):.0%}, backbone *{backbone}*; an ensemble costs its "
+        "number of seeds times the compute, so this asks how much of a gap is training noise), "
+        "test AUC, mean of single models -> their average: "
+        + "; ".join(cells)
+        + " ([docs/results/seed_ensemble.md](docs/results/seed_ensemble.md), "
+        "`benchmarks/seed_ensemble.py`).",
+        "",
+    ]
+
+
 def section():
     body = (
         comparison_lines(_load("comparison"))
@@ -174,6 +200,7 @@ def section():
         + train_check_lines(_load("train_gpu"), "train_gpu")
         + sensitivity_lines(_load("sensitivity"))
         + tuning_lines(_load("tuning"))
+        + ensemble_lines(_load("seed_ensemble"))
     )
     return "\n".join([START, "", *body, END])
 

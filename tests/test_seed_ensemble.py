@@ -82,3 +82,16 @@ def test_seed_ensemble_averages_the_seeds_and_keeps_its_report(tmp_path, monkeyp
     (tmp_path / "runs").rename(tmp_path / "elsewhere")
     assert seed_ensemble.main(["--report-only", "--output", output]) == 0
     assert (tmp_path / "ensemble.md").read_text() == text
+
+
+def test_readme_ensemble_line_needs_das_and_full():
+    update_readme = pytest.importorskip("update_readme")
+
+    def entry(single, ensemble):
+        return {"test_single_auc": [single, 0.01], "test_ensemble": {"auc": ensemble}}
+
+    configurations = {"vessel/ours/0.5/das": entry(0.876, 0.89)}
+    assert update_readme.ensemble_lines({"configurations": configurations}) == []
+    configurations["vessel/ours/all/full"] = entry(0.889, 0.894)
+    line = update_readme.ensemble_lines({"configurations": configurations})[0]
+    assert "vessel DAS 0.876 -> 0.890, full 0.889 -> 0.894" in line
