@@ -7,6 +7,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from das_keras import batch_norm, layers, models, zoo  # noqa: E402
 from das_keras.layers import (  # noqa: E402
     ADPSLayer,
+    CenterSampler,
     DASLayer,
     DPSLayer,
     FullSequence,
@@ -43,6 +44,7 @@ def __getattr__(name):
 
 __all__ = [
     "ADPSLayer",
+    "CenterSampler",
     "DASLayer",
     "DPSLayer",
     "FullSequence",

@@ -485,7 +485,7 @@ def _schedule_callbacks(lr_schedule, learning_rate, epochs):
 
 def _sampler_kwargs(sampler, seed, options):
     """The seed for the samplers that draw noise, plus the caller's options."""
-    kwargs = {} if sampler in ("full", "uniform") else {"seed": seed}
+    kwargs = {} if sampler in ("full", "uniform", "center") else {"seed": seed}
     kwargs.update(options or {})
     return kwargs or None
 

@@ -15,7 +15,7 @@ from das_keras.data import load_medmnist3d_arrays
 from das_keras.layers import get_sampler
 from das_keras.models import build_classifier, build_volume_cnn
 
-SAMPLERS = ("das", "dps", "adps", "uniform", "random", "full")
+SAMPLERS = ("das", "dps", "adps", "uniform", "center", "random", "full")
 BACKBONES = ("small_cnn", "mobilenetv3small")
 SMALL_SHAPE = (12, 16, 16, 1)
 VESSEL_SHAPE = (28, 28, 28, 1)

@@ -15,7 +15,7 @@ from das_keras.layers import DASLayer, RandomSampler, UniformSampler
 from das_keras.models import build_classifier, small_cnn
 
 SHAPE = (12, 16, 16, 1)
-SAMPLERS = ("das", "dps", "adps", "uniform", "random", "full")
+SAMPLERS = ("das", "dps", "adps", "uniform", "center", "random", "full")
 WITH_CURVE = ("das", "dps")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -6,6 +6,7 @@ slices (B, k, H, W, C) in temporal order; `layer.select(x)` returns (indices (B,
 
 from das_keras.layers.adps_layer import ADPSLayer
 from das_keras.layers.base_sampler import BaseSampler
+from das_keras.layers.center_sampler import CenterSampler
 from das_keras.layers.das_layer import DASLayer
 from das_keras.layers.dps_layer import DPSLayer
 from das_keras.layers.frame_descriptors import (
@@ -21,6 +22,7 @@ from das_keras.layers.uniform_sampler import UniformSampler
 SAMPLERS = {
     "full": FullSequence,
     "uniform": UniformSampler,
+    "center": CenterSampler,
     "random": RandomSampler,
     "dps": DPSLayer,
     "adps": ADPSLayer,
@@ -32,7 +34,7 @@ def get_sampler(sampler, k=None, **kwargs):
     """Builds a sampler layer from its short name.
 
     Args:
-        sampler: one of "full", "uniform", "random", "dps", "adps", "das".
+        sampler: one of "full", "uniform", "center", "random", "dps", "adps", "das".
         k: slices to keep (int, or fraction of T); ignored for "full".
         **kwargs: passed to the layer's constructor.
 
@@ -55,6 +57,7 @@ def get_sampler(sampler, k=None, **kwargs):
 __all__ = [
     "ADPSLayer",
     "BaseSampler",
+    "CenterSampler",
     "DASLayer",
     "DESCRIPTORS",
     "DPSLayer",

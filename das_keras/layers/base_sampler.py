@@ -95,3 +95,11 @@ class BaseSampler(keras.layers.Layer):
         """(indices, P) for a selection that does not depend on learned logits."""
         indices = ops.cast(indices, "int32")
         return indices, F.selection_matrix_from_indices(indices, self.num_slices)
+
+    def _static_selection(self, positions, inputs):
+        """(indices, P) for the same slice positions (a list of k ints) in every input."""
+        indices = ops.broadcast_to(
+            ops.convert_to_tensor(positions, dtype="int32")[None],
+            (ops.shape(inputs)[0], self.num_selected),
+        )
+        return self._fixed_selection(indices, inputs)

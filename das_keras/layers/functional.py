@@ -301,6 +301,23 @@ def selection_matrix_from_indices(indices, num_slices, dtype="float32"):
     return ops.one_hot(ops.cast(indices, "int32"), num_slices, dtype=dtype)
 
 
+def center_indices(num_slices, k):
+    """The k central slice indices: a window of k adjacent slices in the middle of [0, T).
+
+    Where T - k is odd, the window sits half a slice before the middle.
+
+    Returns:
+        A Python list of k ascending distinct ints.
+
+    Example:
+        >>> center_indices(28, 7)
+        [10, 11, 12, 13, 14, 15, 16]
+    """
+    resolve_k(k, num_slices)
+    start = (num_slices - k) // 2
+    return list(range(start, start + k))
+
+
 def uniform_indices(num_slices, k):
     """k evenly spaced slice indices: the centres of k equal bins over [0, T).
 

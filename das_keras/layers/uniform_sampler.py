@@ -1,7 +1,6 @@
 """UniformSampler: k evenly spaced slices, the same for every input."""
 
 import keras
-from keras import ops
 
 from das_keras.layers import functional as F
 from das_keras.layers.base_sampler import BaseSampler
@@ -31,9 +30,4 @@ class UniformSampler(BaseSampler):
     """
 
     def _select(self, inputs, training):
-        positions = F.uniform_indices(self.num_slices, self.num_selected)
-        indices = ops.broadcast_to(
-            ops.convert_to_tensor(positions, dtype="int32")[None],
-            (ops.shape(inputs)[0], self.num_selected),
-        )
-        return self._fixed_selection(indices, inputs)
+        return self._static_selection(F.uniform_indices(self.num_slices, self.num_selected), inputs)

@@ -32,7 +32,8 @@ def build_classifier(
     Args:
         input_shape: (T, H, W, C), T and the frame size fixed.
         num_classes: int >= 2.
-        sampler: "das", "dps", "adps", "uniform", "random", "full", or a sampler layer instance.
+        sampler: "das", "dps", "adps", "uniform", "center", "random", "full", or a sampler layer
+            instance.
         k: slices to keep (int, or a float fraction of T); None means T // 2 (ignored by "full").
         backbone: "mobilenetv3small", "small_cnn", or a `keras.Model` on (H, W, C) slices.
         aggregation: "mean", "max", "attention" or "conv1d".

@@ -5,6 +5,7 @@ import pytest
 
 from das_keras.layers import (
     ADPSLayer,
+    CenterSampler,
     DASLayer,
     DPSLayer,
     FrameDescriptors,
@@ -23,6 +24,7 @@ x5 = np.zeros((2, 8, 8, 8, 1), "float32")
         (lambda: UniformSampler(-3), "`k`"),
         (lambda: UniformSampler(1.5), "`k`"),
         (lambda: UniformSampler("4"), "`k`"),
+        (lambda: CenterSampler(0), "`k`"),
         (lambda: RandomSampler(2, seed="x"), "`seed`"),
         (lambda: DPSLayer(2, temperature=0), "`temperature`"),
         (lambda: DASLayer(2, heads=0), "`heads`"),
@@ -50,7 +52,7 @@ def test_wrong_rank(layer):
         layer(np.zeros((2, 8, 8, 8), "float32"))
 
 
-@pytest.mark.parametrize("layer", [UniformSampler(9), DPSLayer(9), DASLayer(9)])
+@pytest.mark.parametrize("layer", [UniformSampler(9), CenterSampler(9), DPSLayer(9), DASLayer(9)])
 def test_k_larger_than_t(layer):
     with pytest.raises(ValueError, match=r"`k` must be <= T.*k=9 with T=8"):
         layer(x5)

@@ -7,6 +7,7 @@ from keras import ops
 
 from das_keras.layers import (
     ADPSLayer,
+    CenterSampler,
     DASLayer,
     DPSLayer,
     FullSequence,
@@ -19,6 +20,7 @@ T, HW, K, B = 12, 16, 4, 3
 FACTORIES = {
     "full": lambda: FullSequence(),
     "uniform": lambda: UniformSampler(K),
+    "center": lambda: CenterSampler(K),
     "random": lambda: RandomSampler(K, seed=3),
     "dps": lambda: DPSLayer(K, seed=3),
     "adps": lambda: ADPSLayer(K, lstm_units=8, encoder_filters=(4,), seed=3),
@@ -128,7 +130,7 @@ def test_trains_inside_model_fit(name, jit_compile):
     assert model.predict(x, verbose=0).shape == (8, 2)
 
 
-@pytest.mark.parametrize("name", ["das", "dps", "adps", "uniform", "full"])
+@pytest.mark.parametrize("name", ["das", "dps", "adps", "uniform", "center", "full"])
 def test_inference_is_deterministic(name):
     layer, x = FACTORIES[name](), volumes()
     first = np.asarray(layer.select(x, training=False)[0])
@@ -165,6 +167,15 @@ def test_das_adapts_to_the_input_and_dps_does_not():
 def test_uniform_positions():
     indices = np.asarray(UniformSampler(4).select(ops.zeros((2, 28, 4, 4, 1)))[0])
     assert indices.tolist() == [[3, 10, 17, 24]] * 2
+
+
+@pytest.mark.parametrize(
+    "num_slices, k, expected",
+    [(28, 7, list(range(10, 17))), (28, 14, list(range(7, 21))), (9, 4, [2, 3, 4, 5])],
+)
+def test_center_positions(num_slices, k, expected):
+    indices = np.asarray(CenterSampler(k).select(ops.zeros((2, num_slices, 4, 4, 1)))[0])
+    assert indices.tolist() == [expected] * 2
 
 
 def test_fraction_k():
