@@ -39,7 +39,8 @@ def comparison_lines(comparison):
     summary = comparison["summary"]
     lines = []
     for backbone, k in (("ours", 0.5), ("ours", 0.25), ("paper", 0.5)):
-        rows = comparison_rows(summary, k, backbone)
+        samplers = table_samplers(summary, k, backbone)
+        rows = comparison_rows(summary, k, backbone, samplers)
         if not rows:
             continue
         lines += [
@@ -48,21 +49,28 @@ def comparison_lines(comparison):
             "recipe, epochs chosen on "
             "validation loss ([full table](docs/results/comparison.md), `benchmarks/compare.py`):",
             "",
-            "| data set | " + " | ".join(SAMPLERS) + " | recipe |",
-            "|---|" + "---|" * (len(SAMPLERS) + 1),
+            "| data set | " + " | ".join(samplers) + " | recipe |",
+            "|---|" + "---|" * (len(samplers) + 1),
             *rows,
             "",
         ]
     return lines
 
 
-def comparison_rows(summary, k, backbone="ours"):
-    """One table row per data set with results at `k` with `backbone`."""
+def table_samplers(summary, k, backbone="ours"):
+    """The full model and the samplers with a result at `k` with `backbone` on some data set."""
+    ran = {key.split("/")[3] for key in summary if key.split("/")[1:3] == [backbone, str(k)]}
+    return [sampler for sampler in SAMPLERS if sampler == "full" or sampler in ran]
+
+
+def comparison_rows(summary, k, backbone="ours", samplers=SAMPLERS):
+    """One table row per data set with results at `k` with `backbone`, a cell per sampler."""
     rows = []
     for dataset in sorted({key.split("/")[0] for key in summary}):
-        entries = [summary.get(f"{dataset}/{backbone}/{k}/{sampler}") for sampler in SAMPLERS]
-        if entries[0] is None and any(entries):  # the full model does not depend on k
-            entries[0] = summary.get(f"{dataset}/{backbone}/0.5/full")
+        entries = [summary.get(f"{dataset}/{backbone}/{k}/{sampler}") for sampler in samplers]
+        full = summary.get(f"{dataset}/{backbone}/0.5/full")
+        if "full" in samplers and any(entries):  # the full model does not depend on k
+            entries[samplers.index("full")] = entries[samplers.index("full")] or full
         if not any(entries):
             continue
         cells = [

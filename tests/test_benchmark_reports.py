@@ -127,21 +127,24 @@ def test_comparison_summary_and_readme_section(monkeypatch):
     )
     section = update_readme.section()
     assert section.startswith(update_readme.START) and section.endswith(update_readme.END)
-    assert (
-        "| vessel | 0.850 ± 0.000 (1) | - | - | - | - | 0.800 ± 0.100 (2) | no augmentation |"
-        in section
-    )
-    # a second table for k = 25%: the full model's row joins it, the other samplers are missing
+    # a column for each sampler that ran at that k with that backbone, and the full model
+    assert "| data set | full | das | recipe |" in section
+    assert "| vessel | 0.850 ± 0.000 (1) | 0.800 ± 0.100 (2) | no augmentation |" in section
+    # a second table for k = 25%: the full model's row joins it
     assert "k = 25% of T" in section
-    assert "| vessel | 0.850 ± 0.000 (1) | - | - | - | - | 0.600 ± 0.000 (1) |" in section
+    assert "| vessel | 0.850 ± 0.000 (1) | 0.600 ± 0.000 (1) |" in section
     # a k = 25% table borrows the full model's k = 50% entry (older reports list it there only)
     only_half = {k: v for k, v in summary.items() if k != "vessel/ours/0.25/full"}
     assert update_readme.comparison_rows(only_half, 0.25)[0].startswith(
         "| vessel | 0.850 ± 0.000 (1) |"
     )
-    # the paper backbone's rows: a table of their own, after the ours tables
+    # a sampler missing on one data set: a dash in its row
+    assert update_readme.comparison_rows(summary, 0.5, samplers=["full", "das"])[0].startswith(
+        "| adrenal | 0.850 ± 0.000 (1) | - |"
+    )
+    # the paper backbone's rows: a table of their own (the full model only), after ours
     assert section.index("backbone *paper*") > section.index("k = 25% of T")
-    assert "| vessel | 0.550 ± 0.000 (1) | - | - | - | - | - |" in section
+    assert "| vessel | 0.550 ± 0.000 (1) | no augmentation |" in section
 
 
 def _run(sampler, seed, auc, recipe):
