@@ -200,6 +200,29 @@ def ensemble_lines(ensemble, k="0.5", backbone="ours"):
     ]
 
 
+def selection_lines(selection, k="0.5", backbone="ours"):
+    """One line: how varied DAS's choices are per data set and how central (k = 50%)."""
+    configurations = (selection or {}).get("configurations", {})
+    cells = []
+    for key in sorted(configurations):
+        dataset, key_backbone, key_k, sampler = key.split("/")
+        if (key_backbone, key_k, sampler) == (backbone, k, "das"):
+            e = configurations[key]
+            cells.append(
+                f"{dataset} {e['distinct']:.0f} different selections for {e['inputs']} test "
+                f"inputs, {e['center_share']:.0%} of the chosen slices in the central window"
+            )
+    if not cells:
+        return []
+    return [
+        f"Which slices DAS chooses (k = {float(k):.0%}, backbone *{backbone}*, mean over seeds): "
+        + "; ".join(cells)
+        + " ([docs/results/selection.md](docs/results/selection.md), with DPS and ADPS and a "
+        "figure, `benchmarks/selection_stats.py`).",
+        "",
+    ]
+
+
 def section():
     body = (
         comparison_lines(_load("comparison"))
@@ -209,6 +232,7 @@ def section():
         + sensitivity_lines(_load("sensitivity"))
         + tuning_lines(_load("tuning"))
         + ensemble_lines(_load("seed_ensemble"))
+        + selection_lines(_load("selection"))
     )
     return "\n".join([START, "", *body, END])
 

@@ -67,3 +67,13 @@ def test_report_from_a_run_cache_and_without_it(tmp_path, monkeypatch):
     (tmp_path / "runs").rename(tmp_path / "elsewhere")
     assert selection_stats.main(["--report-only", "--output", output]) == 0
     assert (tmp_path / "selection.md").read_text() == text
+
+
+def test_readme_selection_line():
+    update_readme = pytest.importorskip("update_readme")
+    entry = {"distinct": 214.0, "inputs": 382, "center_share": 0.68}
+    report = {"configurations": {"vessel/ours/0.5/das": entry, "vessel/ours/0.5/dps": entry}}
+    (line,) = update_readme.selection_lines(report)[:1]
+    assert "vessel 214 different selections for 382 test inputs, 68% of" in line
+    assert line.count("different selections") == 1  # DAS only
+    assert update_readme.selection_lines({"configurations": {}}) == []
