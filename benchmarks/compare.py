@@ -326,6 +326,40 @@ def write_report(output):
     return summary
 
 
+def cached_configurations(datasets, backbones, samplers=SAMPLERS, min_seeds=1):
+    """Cached results with default sampler options and the data set's current recipe, grouped
+    by configuration ("vessel/ours/0.5/das"; the full model's k is "all"), sorted by seed."""
+    groups = defaultdict(list)
+    for r in collect():
+        wanted = (
+            r["dataset"] in datasets and r["backbone"] in backbones and r["sampler"] in samplers
+        )
+        if wanted and r.get("recipe") == recipe_of(r["dataset"]):
+            k = "all" if r["sampler"] == "full" else f"{r['k']:g}"
+            groups[f"{r['dataset']}/{r['backbone']}/{k}/{r['sampler']}"].append(r)
+    return {
+        key: sorted(runs, key=lambda r: r["seed"])
+        for key, runs in groups.items()
+        if len(runs) >= min_seeds
+    }
+
+
+def cache_report_parser(description, name):
+    """The arguments of a report over the cached runs (seed_ensemble.py, selection_stats.py):
+    --datasets, --backbones, --shared, --output (default docs/results/NAME), --report-only."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument(
+        "--datasets", nargs="+", default=["vessel", "adrenal", "pocus", "synthetic"]
+    )
+    parser.add_argument("--backbones", nargs="+", default=list(BACKBONES), choices=list(BACKBONES))
+    parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
+    parser.add_argument("--output", default=os.path.join("docs", "results", name))
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the report from its JSON"
+    )
+    return parser
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(

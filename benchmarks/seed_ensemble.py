@@ -19,11 +19,9 @@ The JSON keeps every configuration's result, so the report can be rewritten (and
 machine without the run cache.
 """
 
-import argparse
 import json
 import os
 import sys
-from collections import defaultdict
 
 import numpy as np
 
@@ -31,25 +29,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402  (benchmarks/compare.py: the run cache, the recipe, data folders)
 
 SPLITS = ("val", "test")
-
-
-def group_key(result):
-    """ "vessel/ours/0.5/das": a configuration (the full model's k is "all")."""
-    k = "all" if result["sampler"] == "full" else f"{result['k']:g}"
-    return f"{result['dataset']}/{result['backbone']}/{k}/{result['sampler']}"
-
-
-def cached_groups(datasets, backbones):
-    """Cached comparison results (default sampler options, the data set's current recipe)
-    grouped by configuration, with two or more seeds."""
-    groups = defaultdict(list)
-    for result in compare.collect():
-        if result["dataset"] in datasets and result["backbone"] in backbones:
-            if result.get("recipe") == compare.recipe_of(result["dataset"]):
-                groups[group_key(result)].append(result)
-    return {
-        key: sorted(runs, key=lambda r: r["seed"]) for key, runs in groups.items() if len(runs) >= 2
-    }
 
 
 def ensemble_probabilities(runs, split, shared):
@@ -127,20 +106,11 @@ def _mean_std(pair):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--datasets", nargs="+", default=["vessel", "adrenal", "pocus", "synthetic"]
-    )
-    parser.add_argument(
-        "--backbones", nargs="+", default=list(compare.BACKBONES), choices=list(compare.BACKBONES)
-    )
-    parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
-    parser.add_argument("--output", default=os.path.join("docs", "results", "seed_ensemble"))
-    parser.add_argument("--report-only", action="store_true")
+    parser = compare.cache_report_parser(__doc__.splitlines()[0], "seed_ensemble")
     args = parser.parse_args(argv)
     report = compare.load_report(args.output).get("configurations", {})
     if not args.report_only:
-        groups = cached_groups(args.datasets, args.backbones)
+        groups = compare.cached_configurations(args.datasets, args.backbones, min_seeds=2)
         if not groups:
             print(f"No configuration with two or more seeds in {compare.RUNS}.", file=sys.stderr)
         for key, runs in sorted(groups.items()):

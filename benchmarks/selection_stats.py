@@ -16,11 +16,9 @@ The JSON keeps every configuration's statistics, so the report and the figure ca
 a machine without the run cache.
 """
 
-import argparse
 import json
 import os
 import sys
-from collections import defaultdict
 
 import numpy as np
 
@@ -28,17 +26,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import compare  # noqa: E402  (benchmarks/compare.py: the run cache, the recipe, data folders)
 
 LEARNED = ("dps", "adps", "das")
-
-
-def cached_runs(datasets, backbones):
-    """Cached results of the learned samplers (current recipe) grouped by configuration."""
-    groups = defaultdict(list)
-    for r in compare.collect():
-        if r["sampler"] in LEARNED and r["dataset"] in datasets and r["backbone"] in backbones:
-            if r.get("recipe") == compare.recipe_of(r["dataset"]):
-                key = f"{r['dataset']}/{r['backbone']}/{r['k']:g}/{r['sampler']}"
-                groups[key].append(r)
-    return {key: sorted(runs, key=lambda r: r["seed"]) for key, runs in groups.items()}
 
 
 def chosen_indices(run, shared):
@@ -147,20 +134,13 @@ def plot(report, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--datasets", nargs="+", default=["vessel", "adrenal", "pocus", "synthetic"]
-    )
-    parser.add_argument(
-        "--backbones", nargs="+", default=list(compare.BACKBONES), choices=list(compare.BACKBONES)
-    )
-    parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
-    parser.add_argument("--output", default=os.path.join("docs", "results", "selection"))
-    parser.add_argument("--report-only", action="store_true")
+    parser = compare.cache_report_parser(__doc__.splitlines()[0], "selection")
     args = parser.parse_args(argv)
     report = compare.load_report(args.output).get("configurations", {})
     if not args.report_only:
-        for key, runs in sorted(cached_runs(args.datasets, args.backbones).items()):
+        for key, runs in sorted(
+            compare.cached_configurations(args.datasets, args.backbones, LEARNED).items()
+        ):
             report[key] = score_group(runs, args.shared)
             print(f"{key}: in the central window {report[key]['center_share']:.0%}", flush=True)
     if not report:
