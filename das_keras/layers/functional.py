@@ -306,6 +306,10 @@ def center_indices(num_slices, k):
 
     Where T - k is odd, the window sits half a slice before the middle.
 
+    Args:
+        num_slices: T, the number of slices.
+        k: int in [1, T], the number of slices to keep.
+
     Returns:
         A Python list of k ascending distinct ints.
 
@@ -320,6 +324,10 @@ def center_indices(num_slices, k):
 
 def uniform_indices(num_slices, k):
     """k evenly spaced slice indices: the centres of k equal bins over [0, T).
+
+    Args:
+        num_slices: T, the number of slices.
+        k: int in [1, T], the number of slices to keep.
 
     Returns:
         A Python list of k ascending distinct ints.
