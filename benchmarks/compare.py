@@ -346,12 +346,14 @@ def cached_configurations(datasets, backbones, samplers=SAMPLERS, min_seeds=1):
 
 def cache_report_parser(description, name):
     """The arguments of a report over the cached runs (seed_ensemble.py, selection_stats.py):
-    --datasets, --backbones, --shared, --output (default docs/results/NAME), --report-only."""
+    --datasets, --backbones, --samplers, --shared, --output (default docs/results/NAME),
+    --report-only. Configurations left out keep their entries in the report."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
         "--datasets", nargs="+", default=["vessel", "adrenal", "pocus", "synthetic"]
     )
     parser.add_argument("--backbones", nargs="+", default=list(BACKBONES), choices=list(BACKBONES))
+    parser.add_argument("--samplers", nargs="+", default=list(SAMPLERS), choices=SAMPLERS)
     parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
     parser.add_argument("--output", default=os.path.join("docs", "results", name))
     parser.add_argument(

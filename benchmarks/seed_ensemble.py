@@ -110,7 +110,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     report = compare.load_report(args.output).get("configurations", {})
     if not args.report_only:
-        groups = compare.cached_configurations(args.datasets, args.backbones, min_seeds=2)
+        groups = compare.cached_configurations(
+            args.datasets, args.backbones, args.samplers, min_seeds=2
+        )
         if not groups:
             print(f"No configuration with two or more seeds in {compare.RUNS}.", file=sys.stderr)
         for key, runs in sorted(groups.items()):

@@ -137,9 +137,10 @@ def main(argv=None):
     parser = compare.cache_report_parser(__doc__.splitlines()[0], "selection")
     args = parser.parse_args(argv)
     report = compare.load_report(args.output).get("configurations", {})
+    learned = [sampler for sampler in args.samplers if sampler in LEARNED]
     if not args.report_only:
         for key, runs in sorted(
-            compare.cached_configurations(args.datasets, args.backbones, LEARNED).items()
+            compare.cached_configurations(args.datasets, args.backbones, learned).items()
         ):
             report[key] = score_group(runs, args.shared)
             print(f"{key}: in the central window {report[key]['center_share']:.0%}", flush=True)

@@ -78,6 +78,10 @@ def test_seed_ensemble_averages_the_seeds_and_keeps_its_report(tmp_path, monkeyp
     text = (tmp_path / "ensemble.md").read_text()
     assert f"| das | 50% | 2 | 2 | 0.700 ± 0.100 | {expected:.3f} |" in text
 
+    # a run for other samplers keeps the entries it leaves out
+    assert seed_ensemble.main(["--samplers", "full", "--output", output]) == 0
+    assert (tmp_path / "ensemble.md").read_text() == text
+
     # without the run cache the report is rewritten from its JSON
     (tmp_path / "runs").rename(tmp_path / "elsewhere")
     assert seed_ensemble.main(["--report-only", "--output", output]) == 0
