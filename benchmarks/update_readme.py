@@ -175,17 +175,21 @@ def tuning_lines(tuning):
 
 
 def ensemble_lines(ensemble, k="0.5", backbone="ours"):
-    """One line per data set: DAS and the full model, single models and their seeds averaged."""
+    """One line per data set: DAS, the full model (and center), single models and seeds averaged."""
     configurations = (ensemble or {}).get("configurations", {})
     cells = []
     for dataset in sorted({key.split("/")[0] for key in configurations}):
         das = configurations.get(f"{dataset}/{backbone}/{k}/das")
         full = configurations.get(f"{dataset}/{backbone}/all/full")
+        center = configurations.get(f"{dataset}/{backbone}/{k}/center")
         if das and full:
+            named = [("DAS", das), ("full", full)] + ([("center", center)] if center else [])
             cells.append(
-                f"{dataset} DAS {das['test_single_auc'][0]:.3f} -> "
-                f"{das['test_ensemble']['auc']:.3f}, full {full['test_single_auc'][0]:.3f} -> "
-                f"{full['test_ensemble']['auc']:.3f}"
+                f"{dataset} "
+                + ", ".join(
+                    f"{name} {e['test_single_auc'][0]:.3f} -> {e['test_ensemble']['auc']:.3f}"
+                    for name, e in named
+                )
             )
     if not cells:
         return []

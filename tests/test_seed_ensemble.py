@@ -98,4 +98,7 @@ def test_readme_ensemble_line_needs_das_and_full():
     assert update_readme.ensemble_lines({"configurations": configurations}) == []
     configurations["vessel/ours/all/full"] = entry(0.889, 0.894)
     line = update_readme.ensemble_lines({"configurations": configurations})[0]
-    assert "vessel DAS 0.876 -> 0.890, full 0.889 -> 0.894" in line
+    assert "vessel DAS 0.876 -> 0.890, full 0.889 -> 0.894 (" in line
+    configurations["vessel/ours/0.5/center"] = entry(0.894, 0.9)
+    line = update_readme.ensemble_lines({"configurations": configurations})[0]
+    assert "vessel DAS 0.876 -> 0.890, full 0.889 -> 0.894, center 0.894 -> 0.900 (" in line
