@@ -70,7 +70,8 @@ def markdown(report):
         "configuration, the class probabilities of its seeds' models averaged, scored once per",
         "split, beside the single models' mean ± std. The ensemble costs as many times the",
         "compute as it has seeds: it measures how much of a gap is the spread between training",
-        "runs, not what a method achieves at its cost.",
+        "runs, not what a method achieves at its cost. A configuration is listed once the",
+        "models of two or more of its seeds were in the run cache when this script ran.",
         "",
     ]
     sections = sorted({tuple(key.split("/")[:2]) for key in report})
