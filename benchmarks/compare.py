@@ -344,17 +344,22 @@ def cached_configurations(datasets, backbones, samplers=SAMPLERS, min_seeds=1):
     }
 
 
-def cache_report_parser(description, name):
-    """The arguments of a report over the cached runs (seed_ensemble.py, selection_stats.py):
-    --datasets, --backbones, --samplers, --shared, --output (default docs/results/NAME),
-    --report-only. Configurations left out keep their entries in the report."""
-    parser = argparse.ArgumentParser(description=description)
+def add_selection_arguments(parser):
+    """--datasets, --backbones, --samplers (all by default) and --shared, the data folder."""
     parser.add_argument(
         "--datasets", nargs="+", default=["vessel", "adrenal", "pocus", "synthetic"]
     )
     parser.add_argument("--backbones", nargs="+", default=list(BACKBONES), choices=list(BACKBONES))
     parser.add_argument("--samplers", nargs="+", default=list(SAMPLERS), choices=SAMPLERS)
     parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
+    return parser
+
+
+def cache_report_parser(description, name):
+    """The arguments of a report over the cached runs (seed_ensemble.py, selection_stats.py):
+    those of `add_selection_arguments`, --output (default docs/results/NAME) and --report-only.
+    Configurations left out keep their entries in the report."""
+    parser = add_selection_arguments(argparse.ArgumentParser(description=description))
     parser.add_argument("--output", default=os.path.join("docs", "results", name))
     parser.add_argument(
         "--report-only", action="store_true", help="rewrite the report from its JSON"
@@ -363,18 +368,10 @@ def cache_report_parser(description, name):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--datasets", nargs="+", default=["vessel", "adrenal", "pocus", "synthetic"]
-    )
-    parser.add_argument("--samplers", nargs="+", default=list(SAMPLERS), choices=SAMPLERS)
-    parser.add_argument(
-        "--backbones", nargs="+", default=["ours", "paper"], choices=list(BACKBONES)
-    )
+    parser = add_selection_arguments(argparse.ArgumentParser(description=__doc__.splitlines()[0]))
     parser.add_argument("--k", nargs="+", type=float, default=[0.5, 0.25])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=RECIPE["epochs"])
-    parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
     parser.add_argument("--output", default=None, help="default: docs/results/comparison")
     parser.add_argument(
         "--variant",
