@@ -31,31 +31,34 @@ import compare  # noqa: E402  (benchmarks/compare.py: the run cache, the recipe,
 SPLITS = ("val", "test")
 
 
-def ensemble_probabilities(runs, split, shared):
-    """The labels of `split` and the seeds' class probabilities averaged."""
+def seed_predictions(run, shared):
+    """{split: (labels, class probabilities)} of one seed's model (loaded once for all splits)."""
+    import keras
+
+    import das_keras  # noqa: F401  (registers the layers for loading)
     from das_keras.training import predict_split
 
-    labels, total = None, 0.0
-    for r in runs:
-        folder = compare.run_dir(r["dataset"], r["backbone"], r["k"], r["sampler"], r["seed"])
-        data_dir = compare.data_dir_for(r["dataset"], shared)
-        split_labels, probabilities = predict_split(
-            folder, r["dataset"], split, compare.RECIPE["batch_size"], data_dir
-        )
-        if labels is not None and not np.array_equal(labels, split_labels):
-            raise RuntimeError(f"{folder}: the {split} split came in another order.")
-        labels, total = split_labels, total + probabilities
-    return labels, total / len(runs)
+    folder = compare.run_dir(run["dataset"], run["backbone"], run["k"], run["sampler"], run["seed"])
+    model = keras.models.load_model(os.path.join(folder, "model.keras"))
+    data_dir = compare.data_dir_for(run["dataset"], shared)
+    batch_size = compare.RECIPE["batch_size"]
+    return {
+        split: predict_split(model, run["dataset"], split, batch_size, data_dir) for split in SPLITS
+    }
 
 
 def score_group(runs, shared):
     """The ensemble's metrics on each split, and the single models' mean and std."""
     from das_keras.evaluation import classification_metrics
 
+    predictions = [seed_predictions(run, shared) for run in runs]
     entry = {"seeds": [r["seed"] for r in runs], "k_slices": runs[0]["k_slices"]}
     for split in SPLITS:
-        labels, probabilities = ensemble_probabilities(runs, split, shared)
-        entry[f"{split}_ensemble"] = classification_metrics(labels, probabilities)
+        labels = predictions[0][split][0]
+        if any(not np.array_equal(labels, p[split][0]) for p in predictions):
+            raise RuntimeError(f"{runs[0]['dataset']}: the {split} split came in another order.")
+        average = np.mean([p[split][1] for p in predictions], axis=0)
+        entry[f"{split}_ensemble"] = classification_metrics(labels, average)
         single = np.array([r[split]["auc"] for r in runs], dtype=float)
         entry[f"{split}_single_auc"] = [float(single.mean()), float(single.std())]
     return entry
