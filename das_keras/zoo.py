@@ -32,6 +32,7 @@ class PresetError(ValueError):
 def zoo_dirs():
     """Folders searched for presets, in order: `$DAS_KERAS_ZOO` entries, then `<source>/zoo`."""
     dirs = [Path(p) for p in os.environ.get("DAS_KERAS_ZOO", "").split(os.pathsep) if p]
+    dirs.append(Path(__file__).resolve().parent / "presets")
     dirs.append(Path(__file__).resolve().parents[1] / "zoo")
     return [d for d in dirs if d.is_dir()]
 
