@@ -16,10 +16,25 @@ class BaseSampler(keras.layers.Layer):
     reach their selection logits through the straight-through estimator; everything else, and
     every sampler at inference, gathers only the k chosen slices.
 
+    With `context=c > 0` each chosen slice carries its c neighbours on each side as extra
+    channels (2.5D input: the backbone's first convolution sees depth) at almost no backbone
+    cost; the selection itself is unchanged, and inference still reads only the k (2c + 1)
+    slices it uses. Channel block c of the output is the chosen slice itself (= P @ x).
+
     Args:
         k: int >= 1, the number of slices to keep, or a float in (0, 1], a fraction of T.
         seed: optional int, seeds the layer's `keras.random.SeedGenerator` (random layers only).
+        context: int >= 0, neighbours carried on each side of a chosen slice (edge slices
+            repeated); 0 (the default) returns the chosen slices alone.
         **kwargs: standard `keras.layers.Layer` arguments (name, dtype, ...).
+
+    Shapes:
+        inputs (B, T, H, W, C) -> (B, k, H, W, (2 context + 1) C).
+
+    Example:
+        >>> from das_keras.layers import UniformSampler
+        >>> UniformSampler(k=4, context=1)(keras.random.uniform((2, 8, 16, 16, 1))).shape
+        (2, 4, 16, 16, 3)
     """
 
     differentiable = False
@@ -28,13 +43,15 @@ class BaseSampler(keras.layers.Layer):
     # statistics) while the sampler chooses as at inference.
     inference_selection = False
 
-    def __init__(self, k, seed=None, **kwargs):
+    def __init__(self, k, seed=None, context=0, **kwargs):
         super().__init__(**kwargs)
+        F.check_context(context)
         F.resolve_k(k, None)  # type and lower bound now; the upper bound (T) once built
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"`seed` must be an int or None; received {seed!r}.")
         self.k = k
         self.seed = seed
+        self.context = context
         self.num_slices = None
         self.num_selected = None
 
@@ -78,17 +95,20 @@ class BaseSampler(keras.layers.Layer):
         training = bool(training) and not self.inference_selection
         indices, selection_matrix = self.select(inputs, training=training)
         if training and self.differentiable:
-            return F.apply_selection(inputs, selection_matrix)
-        return F.gather_slices(inputs, indices)
+            return F.apply_selection(F.stack_context(inputs, self.context), selection_matrix)
+        return F.gather_slices_with_context(inputs, indices, self.context)
 
     def compute_output_shape(self, input_shape):
         num_slices = input_shape[1]
         k = F.resolve_k(self.k, num_slices) if num_slices is not None else None
-        return (input_shape[0], k, *input_shape[2:])
+        channels = None if input_shape[-1] is None else input_shape[-1] * (2 * self.context + 1)
+        return (input_shape[0], k, *input_shape[2:-1], channels)
 
     def get_config(self):
         config = super().get_config()
         config.update({"k": self.k, "seed": self.seed})
+        if self.context:  # only when set, so that configs saved before it stay identical
+            config["context"] = self.context
         return config
 
     def _fixed_selection(self, indices, inputs):

@@ -46,6 +46,14 @@ class DASLayer(BaseSampler):
     Because s_h > 0, every row of A orders the slices as a_base does, so inference top-k over
     a_base equals the noise-free row-by-row selection.
 
+    Our extension (not in the paper): `learned_positions=True` adds a learned logit per slice
+    position, DPS's term, to a_base. The layer then contains the static samplers: it can learn
+    a fixed window where that is best (MedMNIST3D volumes are centred, and a central window
+    matched DAS there) and leave it for an input whose descriptors say so. `position_prior`
+    starts that term as a central window (a parabola over T, `position_prior` at the middle
+    and 0 at both ends), so that an untrained layer chooses about the central slices and
+    training moves away from them only where the input warrants it.
+
     Args:
         k: int >= 1, slices to keep, or a float in (0, 1], a fraction of T.
         heads: int >= 1, number of scaling heads H.
@@ -62,7 +70,12 @@ class DASLayer(BaseSampler):
             on the shorter side before the descriptors (by 2 for 28x28 and 32x32 frames, 4 for
             64x64, 7 for 112x112), which keeps the layer's cost small beside the backbone's.
             None computes them at full resolution.
+        learned_positions: bool; add a learned logit per slice position to a_base (our
+            extension, see above). False keeps the paper's input-only attention.
+        position_prior: float >= 0, the initial height of the position term at the middle of
+            the sequence (0 at both ends); only with `learned_positions=True`.
         seed: optional int seed for the Gumbel noise.
+        context: int >= 0, neighbours carried as channels by each chosen slice (`BaseSampler`).
         **kwargs: standard `keras.layers.Layer` arguments.
 
     Returns (call):
@@ -95,6 +108,8 @@ class DASLayer(BaseSampler):
         frame_encoder_units=0,
         descriptor_prior=3.0,
         descriptor_size=16,
+        learned_positions=False,
+        position_prior=0.0,
         seed=None,
         **kwargs,
     ):
@@ -131,6 +146,20 @@ class DASLayer(BaseSampler):
         if descriptor_size is not None:
             F.check_positive_int(descriptor_size, "descriptor_size")
         self.descriptor_size = descriptor_size
+        if not isinstance(learned_positions, bool):
+            raise ValueError(
+                f"`learned_positions` must be True or False; received {learned_positions!r}."
+            )
+        if isinstance(position_prior, bool) or not isinstance(position_prior, int | float):
+            raise ValueError(f"`position_prior` must be a number; received {position_prior!r}.")
+        if position_prior < 0 or (position_prior and not learned_positions):
+            raise ValueError(
+                "`position_prior` must be a number >= 0, and is used only with "
+                f"learned_positions=True; received position_prior={position_prior!r}, "
+                f"learned_positions={learned_positions!r}."
+            )
+        self.learned_positions = learned_positions
+        self.position_prior = float(position_prior)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.descriptor_layer = FrameDescriptors(
             descriptors, descriptor_scales, size=descriptor_size, name="descriptors"
@@ -145,6 +174,14 @@ class DASLayer(BaseSampler):
             shape=(d,),
             initializer=keras.initializers.Constant(self.descriptor_prior / d),
         )
+        if self.learned_positions:
+            self.position_logits = self.add_weight(
+                name="position_logits",
+                shape=(self.num_slices,),
+                initializer=keras.initializers.Constant(
+                    central_window_prior(self.num_slices, self.position_prior)
+                ),
+            )
         if self.frame_encoder_units:
             self.frame_encoder = layers.Dense(
                 self.frame_encoder_units, activation="relu", name="frame_encoder"
@@ -191,7 +228,10 @@ class DASLayer(BaseSampler):
         context = ops.broadcast_to(ops.mean(hidden, axis=1, keepdims=True), ops.shape(hidden))
         learned = ops.squeeze(self.attention_out(ops.concatenate([hidden, context], -1)), -1)
         descriptors = features[..., : self.descriptor_layer.num_features]
-        return learned + ops.matmul(descriptors, self.prior_weights)
+        attention = learned + ops.matmul(descriptors, self.prior_weights)
+        if self.learned_positions:
+            attention = attention + ops.cast(self.position_logits, attention.dtype)[None]
+        return attention
 
     def _logits_and_temperature(self, inputs):
         features = self._features(inputs)
@@ -259,7 +299,30 @@ class DASLayer(BaseSampler):
                 "descriptor_size": self.descriptor_size,
             }
         )
+        if self.learned_positions:  # only when set: configs saved before it stay identical
+            config["learned_positions"] = True
+            config["position_prior"] = self.position_prior
         return config
+
+
+def central_window_prior(num_slices, height):
+    """Initial position logits that favour the central slices: a parabola over T.
+
+    Args:
+        num_slices: T.
+        height: float, the value at the middle of the sequence (both ends get 0).
+
+    Returns:
+        A list of T floats; its top k are the k central slices (`center_indices`), ties apart.
+
+    Example:
+        >>> central_window_prior(5, 1.0)
+        [0.0, 0.75, 1.0, 0.75, 0.0]
+    """
+    middle = (num_slices - 1) / 2
+    if middle == 0:
+        return [float(height)] * num_slices
+    return [float(height * (1.0 - ((t - middle) / middle) ** 2)) for t in range(num_slices)]
 
 
 def _built(layer, input_shape):

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from das_keras.layers import functional as F
 from das_keras.layers.base_sampler import BaseSampler
 
 
@@ -11,10 +12,11 @@ class FullSequence(BaseSampler):
     """Keeps all T slices: the full-sequence baseline, with the samplers' interface.
 
     Args:
+        context: int >= 0, neighbours carried as channels by each slice (see `BaseSampler`).
         **kwargs: standard `keras.layers.Layer` arguments.
 
     Returns (call):
-        The input unchanged, (B, T, H, W, C).
+        The input unchanged, (B, T, H, W, C) (with `context`: (B, T, H, W, (2c + 1) C)).
 
     Shapes:
         inputs (B, T, H, W, C) -> (B, T, H, W, C); `select` -> indices (B, T), P (B, T, T).
@@ -37,7 +39,7 @@ class FullSequence(BaseSampler):
 
     def call(self, inputs, training=None):
         self._check_inputs(inputs)
-        return inputs
+        return F.stack_context(inputs, self.context)
 
     def get_config(self):
         config = super().get_config()

@@ -2,7 +2,12 @@
 
 from das_keras.models.aggregation import AGGREGATIONS, AttentionPooling, aggregate
 from das_keras.models.backbones import BACKBONES, get_backbone, mobilenetv3small, small_cnn
-from das_keras.models.classifier import build_classifier, build_volume_cnn
+from das_keras.models.classifier import (
+    build_classifier,
+    build_volume_cnn,
+    sampler_of,
+    samplers_of,
+)
 from das_keras.models.slice_ops import FoldSlices, ResizeImages, UnfoldSlices
 
 __all__ = [
@@ -17,5 +22,7 @@ __all__ = [
     "build_volume_cnn",
     "get_backbone",
     "mobilenetv3small",
+    "sampler_of",
+    "samplers_of",
     "small_cnn",
 ]

@@ -22,12 +22,21 @@ def build_classifier(
     backbone_weights=None,
     sampler_kwargs=None,
     name=None,
+    context=0,
+    slice_axes=(1,),
 ):
     """Builds a slice classifier that looks at only k of the T slices of each input.
 
     The model is: sampler (B, T, H, W, C) -> (B, k, H, W, C); slices folded into the batch;
     optional resize; the 2D backbone on all B*k slices at once; unfolded to (B, k, D);
     aggregation over slices; dropout; softmax over `num_classes`.
+
+    With `context=c`, each chosen slice carries its c neighbours on each side as channels (2.5D;
+    the backbone's first convolution then takes (2c + 1) C channels). With several
+    `slice_axes` (multi-axis selection for volumes, the idea behind ACS convolutions), slices
+    are chosen along each of those axes of the volume by a sampler of the same kind (k split
+    evenly across the axes), all of them go through the one shared backbone, and the
+    aggregation runs over all chosen slices (axis 1's first, then axis 2's, then axis 3's).
 
     Args:
         input_shape: (T, H, W, C), T and the frame size fixed.
@@ -45,10 +54,17 @@ def build_classifier(
         sampler_kwargs: dict of extra arguments for a sampler given by name (e.g. heads, tau0,
             seed).
         name: model name; default "<sampler>_<backbone>".
+        context: int >= 0, neighbours carried on each side of a chosen slice (a sampler
+            argument, see `das_keras.layers.BaseSampler`); for a sampler given by name.
+        slice_axes: axes of the (B, T, H, W, C) input to choose slices along: (1,) (the
+            default: slices along T), or several of 1, 2, 3 for a volume. With n axes each gets
+            k / n slices (a fraction k stays a fraction of each axis, divided by n; an int k is
+            rounded per axis, at least 1). Slices of other sizes are resized to the first
+            axis's slice size (or `image_size`). A sampler given by name only.
 
     Returns:
         A functional `keras.Model` from (B, T, H, W, C) to class probabilities (B, num_classes).
-        `model.get_layer("sampler")` is the sampler.
+        `das_keras.models.sampler_of(model)` is the sampler (`samplers_of` lists one per axis).
 
     Shapes:
         (B, T, H, W, C) -> (B, num_classes).
@@ -65,17 +81,29 @@ def build_classifier(
             f"`num_classes` must be an int >= 2; received num_classes={num_classes!r}."
         )
     num_slices, height, width, channels = input_shape
-    sampler_layer = _make_sampler(sampler, k, sampler_kwargs)
+    slice_axes = _check_slice_axes(slice_axes, sampler)
+    if context:
+        if isinstance(sampler, BaseSampler):
+            raise ValueError(
+                "`context` applies to a sampler given by name; pass it to the sampler layer "
+                f"instead, e.g. DASLayer(k, context={context!r})."
+            )
+        sampler_kwargs = {**(sampler_kwargs or {}), "context": context}
     if image_size is None and backbone == "mobilenetv3small" and min(height, width) < 32:
         image_size = (32, 32)
-    slice_shape = (*(image_size or (height, width)), channels)
-    backbone_model = get_backbone(backbone, slice_shape, bn_momentum, backbone_weights)
 
     inputs = keras.Input(input_shape, name="volume")
-    chosen = sampler_layer(inputs)
+    if slice_axes == (1,):
+        chosen = _make_sampler(sampler, k, sampler_kwargs)(inputs)
+    else:
+        chosen, image_size = _multi_axis_slices(
+            inputs, sampler, k, sampler_kwargs, slice_axes, image_size
+        )
     kept = chosen.shape[1]
+    slice_shape = (*(image_size or (height, width)), chosen.shape[-1])
+    backbone_model = get_backbone(backbone, slice_shape, bn_momentum, backbone_weights)
     x = FoldSlices(name="fold_slices")(chosen)
-    if image_size is not None:
+    if image_size is not None and slice_axes == (1,):
         x = ResizeImages(image_size, name="resize")(x)
     x = backbone_model(x)
     if len(x.shape) == 4:
@@ -88,6 +116,49 @@ def build_classifier(
     sampler_name = sampler if isinstance(sampler, str) else type(sampler).__name__.lower()
     backbone_name = backbone if isinstance(backbone, str) else backbone_model.name
     return keras.Model(inputs, outputs, name=name or f"{sampler_name}_{backbone_name}")
+
+
+def sampler_of(model):
+    """The sampler layer of a classifier (the first one, for a multi-axis model).
+
+    Args:
+        model: a `keras.Model` holding a sampler layer, or a sampler layer.
+
+    Returns:
+        The `das_keras.layers.BaseSampler` instance.
+
+    Example:
+        >>> model = build_classifier((8, 16, 16, 1), 2, "uniform", k=4, backbone="small_cnn")
+        >>> sampler_of(model).num_selected
+        4
+    """
+    samplers = samplers_of(model)
+    if not samplers:
+        raise ValueError(
+            f"`model` {getattr(model, 'name', model)!r} holds no sampler layer (a subclass of "
+            "das_keras.layers.BaseSampler); build it with das_keras.models.build_classifier."
+        )
+    return samplers[0]
+
+
+def samplers_of(model):
+    """All sampler layers of a model, in the order they were added (one per slice axis).
+
+    Args:
+        model: a `keras.Model`, or a sampler layer.
+
+    Returns:
+        list of `das_keras.layers.BaseSampler`.
+
+    Example:
+        >>> model = build_classifier((8, 8, 8, 1), 2, "center", k=6, backbone="small_cnn",
+        ...                          slice_axes=(1, 2, 3))
+        >>> [s.num_selected for s in samplers_of(model)]
+        [2, 2, 2]
+    """
+    if isinstance(model, BaseSampler):
+        return [model]
+    return [layer for layer in getattr(model, "layers", []) if isinstance(layer, BaseSampler)]
 
 
 def build_volume_cnn(
@@ -148,12 +219,64 @@ def _check_input_shape(input_shape):
     return input_shape
 
 
+# (B, T, H, W, C) -> the volume with axis a first: a permutation of the non-batch axes
+_AXIS_PERMUTATIONS = {2: (2, 1, 3, 4), 3: (3, 1, 2, 4)}
+_AXIS_NAMES = {1: "sampler", 2: "sampler_axis2", 3: "sampler_axis3"}
+
+
+def _check_slice_axes(slice_axes, sampler):
+    try:
+        axes = tuple(int(a) for a in slice_axes)
+    except (TypeError, ValueError):
+        axes = ()
+    if not axes or any(a not in (1, 2, 3) for a in axes) or len(set(axes)) != len(axes):
+        raise ValueError(
+            "`slice_axes` must be distinct axes among 1, 2, 3 of the (B, T, H, W, C) input, "
+            f"e.g. (1,) or (1, 2, 3); received slice_axes={slice_axes!r}."
+        )
+    if axes != (1,) and isinstance(sampler, BaseSampler):
+        raise ValueError(
+            "Several `slice_axes` need one sampler per axis: give the sampler by name "
+            f"(e.g. 'das') with sampler_kwargs; received a {type(sampler).__name__} instance."
+        )
+    return axes
+
+
+def _axis_k(k, num_axes, axis_length):
+    k = 0.5 if k is None else k
+    if isinstance(k, float):
+        return max(1, round(k * axis_length / num_axes))
+    return max(1, round(k / num_axes))
+
+
+def _multi_axis_slices(inputs, sampler, k, sampler_kwargs, slice_axes, image_size):
+    """Chosen slices along each axis, resized to one slice size and joined: (B, K, h, w, C')."""
+    per_axis = []
+    target = image_size
+    for axis in slice_axes:
+        view = inputs
+        if axis != 1:
+            view = layers.Permute(_AXIS_PERMUTATIONS[axis], name=f"axis{axis}_view")(inputs)
+        axis_k = _axis_k(k, len(slice_axes), view.shape[1])
+        layer = get_sampler(sampler, k=axis_k, name=_AXIS_NAMES[axis], **(sampler_kwargs or {}))
+        chosen = layer(view)
+        target = target or tuple(chosen.shape[2:4])
+        if tuple(chosen.shape[2:4]) != tuple(target):
+            kept = chosen.shape[1]
+            x = FoldSlices(name=f"axis{axis}_fold")(chosen)
+            x = ResizeImages(target, name=f"axis{axis}_resize")(x)
+            chosen = UnfoldSlices(kept, name=f"axis{axis}_unfold")(x)
+        per_axis.append(chosen)
+    joined = layers.Concatenate(axis=1, name="slices_all_axes")(per_axis)
+    return joined, target
+
+
 def _make_sampler(sampler, k, sampler_kwargs):
     if isinstance(sampler, BaseSampler):
         if sampler_kwargs:
             raise ValueError("`sampler_kwargs` applies only to a sampler given by name.")
         return sampler
-    if sampler not in SAMPLERS:
+    if not isinstance(sampler, str) or sampler not in SAMPLERS:
         raise ValueError(
             f"`sampler` must be one of {sorted(SAMPLERS)} or a sampler layer; received {sampler!r}."
         )
