@@ -1,7 +1,7 @@
 """Data sources as `tf.data.Dataset`s of (volume or clip (T, H, W, C), label).
 
-Note: `medmnist3d`, `video_folder`, `busv` and `synthetic` name both a function (exported here)
-and its module; use `importlib.import_module("das_keras.data.medmnist3d")` for the module.
+Note: `medmnist3d`, `video_folder`, `busv`, `pocus` and `synthetic` name both a function (exported
+here) and its module; use `importlib.import_module("das_keras.data.medmnist3d")` for the module.
 """
 
 from das_keras.data.busv import BUSV_CLASSES, busv, busv_videos
@@ -18,6 +18,7 @@ from das_keras.data.synthetic import synthetic, synthetic_arrays
 from das_keras.data.video_folder import (
     POCUS_CLASSES,
     Clip,
+    ClipCacheWarning,
     ClipDecodeError,
     ClipDecodeWarning,
     clip_dataset,
@@ -33,6 +34,7 @@ __all__ = [
     "POCUS_CLASSES",
     "ChecksumError",
     "Clip",
+    "ClipCacheWarning",
     "ClipDecodeError",
     "ClipDecodeWarning",
     "DatasetNotFoundError",

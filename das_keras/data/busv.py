@@ -15,8 +15,8 @@ dropped, two benign videos are relabelled malignant.
 import json
 from pathlib import Path, PurePosixPath
 
+from das_keras.data.clip_pipeline import clip_dataset
 from das_keras.data.paths import DatasetNotFoundError, data_root
-from das_keras.data.video_folder import clip_dataset
 
 BUSV_URL = "https://github.com/jhl-Det/CVA-Net"
 BUSV_CLASSES = ("benign", "malignant")
@@ -118,6 +118,7 @@ def busv(
 
     Returns:
         `tf.data.Dataset` of (clip, label), label 0 = benign, 1 = malignant.
+        `class_names` attribute: `BUSV_CLASSES` as a list.
 
     Shapes:
         clip float32 (T, H, W, 1) in [0, 1], label int32 (); batched: leading B.
@@ -141,6 +142,7 @@ def busv(
         shuffle=shuffle if shuffle is not None else split == "train",
         seed=seed,
         augment=augment,
+        class_names=BUSV_CLASSES,
     )
 
 

@@ -23,6 +23,8 @@ from das_keras.data import (
 from das_keras.data.transforms import resample_indices
 
 vf = importlib.import_module("das_keras.data.video_folder")
+clip_decode = importlib.import_module("das_keras.data.clip_decode")
+clip_pipeline = importlib.import_module("das_keras.data.clip_pipeline")
 
 # ---------------------------------------------------------------- generated clips
 
@@ -139,13 +141,13 @@ def test_corrupt_clip_is_skipped_with_a_warning_or_raised(tmp_path):
 
 def test_decoded_clips_are_cached_in_memory_and_on_disk(clip_root, tmp_path, monkeypatch):
     calls = collections.Counter()
-    real = vf.decode_clip
+    real = clip_decode.decode_clip
 
     def counting(path, *args):
         calls[path.name] += 1
         return real(path, *args)
 
-    monkeypatch.setattr(vf, "decode_clip", counting)
+    monkeypatch.setattr(clip_decode, "decode_clip", counting)
     ds = video_folder(clip_root, num_frames=4, size=8, shuffle=True, batch_size=2)
     first = sum(len(y) for _, y in ds)
     second = sum(len(y) for _, y in ds)
@@ -268,11 +270,11 @@ def test_clip_augmentation_changes_each_epoch_and_keeps_range(monkeypatch):
     loader_paths = ["a", "b"]
     clips = {0: frames, 1: frames[::-1].copy()}
 
-    class Loader(vf._ClipLoader):  # decoded clips from memory, no files needed
+    class Loader(clip_pipeline._ClipLoader):  # decoded clips from memory, no files needed
         def _decode(self, path):
             return clips[loader_paths.index(str(path))]
 
-    monkeypatch.setattr(vf, "_ClipLoader", Loader)
+    monkeypatch.setattr(clip_pipeline, "_ClipLoader", Loader)
     ds = vf.clip_dataset(loader_paths, [0, 1], num_frames=6, size=(8, 10), augment=True, seed=1)
     plain = vf.clip_dataset(loader_paths, [0, 1], num_frames=6, size=(8, 10))
     epoch1 = [x.numpy() for x, _ in ds]
