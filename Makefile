@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint tutorials clean
+.PHONY: setup demo test lint tutorials dist clean
 
 $(STAMP): requirements-lock.txt setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,5 +30,11 @@ lint: $(STAMP)
 tutorials: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python tutorials/make_notebooks.py --execute
 
+# sdist + wheel into dist/ with the pinned setuptools (no isolated build env), then `twine check`.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) das_demo
+	rm -rf $(VENV) das_demo dist
