@@ -51,6 +51,24 @@ VARIANTS = {  # recipe probes: train_run options applied to every method alike
     "no_augment": {"augment": False},
     "epochs24": {"epochs": 24},  # twice the epochs (the cosine schedule stretched with them)
 }
+# Named option sets (`--options NAME`): "sampler" options go to every sampler (fair
+# comparisons), "das" options to DAS only, "model" options to build_classifier, "train" options
+# to train_run. Runs with an option set are labelled "<sampler>+<name>" in the run cache and the
+# report ("das+ctx1_pos"); "default" is the plain comparison.
+DAS_POSITIONS = {"learned_positions": True, "position_prior": 4.0}
+OPTION_SETS = {
+    "default": {},
+    "ctx1": {"sampler": {"context": 1}},
+    "pos": {"das": DAS_POSITIONS},
+    "ctx1_pos": {"sampler": {"context": 1}, "das": DAS_POSITIONS},
+    "ctx1_pos_ema": {"sampler": {"context": 1}, "das": DAS_POSITIONS, "train": {"ema": True}},
+    "ctx1_pos_axes3": {
+        "sampler": {"context": 1},
+        "das": DAS_POSITIONS,
+        "model": {"slice_axes": [1, 2, 3]},
+    },
+    "ctx1_axes3": {"sampler": {"context": 1}, "model": {"slice_axes": [1, 2, 3]}},
+}
 REFERENCES = {  # published numbers: (AUC, accuracy)
     "vessel": [
         ("DAS (paper, MobileNetV3-Small)", 0.752, 0.829),
@@ -81,19 +99,38 @@ def sampler_label(sampler, options=None):
 
 
 def run_dir(dataset, backbone, k, sampler, seed, options=None):
-    k_label = "all" if sampler == "full" else f"{k:g}"
+    k_label = "all" if sampler.partition("+")[0] == "full" else f"{k:g}"
     label = sampler_label(sampler, options)
     return os.path.join(RUNS, dataset, backbone, f"k{k_label}", label, f"seed{seed}")
 
 
-def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
+def option_set(name, sampler):
+    """train_run keyword arguments of an option set for one sampler."""
+    spec = OPTION_SETS[name]
+    sampler_options = {
+        **spec.get("sampler", {}),
+        **(spec.get("das", {}) if sampler == "das" else {}),
+    }
+    kwargs = dict(spec.get("train", {}))
+    if sampler_options:
+        kwargs["sampler_options"] = sampler_options
+    if spec.get("model"):
+        kwargs["model_options"] = spec["model"]
+    return kwargs
+
+
+def run_one(
+    dataset, backbone, k, sampler, seed, shared, epochs, options=None, option_name="default"
+):
     """Trains and evaluates one configuration, or returns its cached result.
 
-    `options` are extra sampler arguments (benchmarks/sensitivity.py: DAS heads and tau0).
+    `options` are extra sampler arguments (benchmarks/sensitivity.py: DAS heads and tau0);
+    `option_name` names an entry of OPTION_SETS (context, position term, EMA, multi-axis).
     """
-    from das_keras.training import evaluate_run, read_log, train_run
+    from das_keras.training import read_log, train_run
 
-    folder = run_dir(dataset, backbone, k, sampler, seed, options)
+    label = sampler if option_name == "default" else f"{sampler}+{option_name}"
+    folder = run_dir(dataset, backbone, k, label, seed, options)
     result_path = os.path.join(folder, "result.json")
     recipe = recipe_of(dataset)
     if os.path.exists(result_path):
@@ -114,6 +151,9 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
         "epochs": epochs,
         **recipe,  # last: a variant overrides the recipe (its epochs too)
     }
+    extra = option_set(option_name, sampler)
+    if options:
+        extra["sampler_options"] = {**extra.get("sampler_options", {}), **options}
     model, history = train_run(
         folder,
         dataset,
@@ -122,20 +162,22 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
         seed=seed,
         data_dir=data_dir,
         verbose=0,
-        sampler_options=options,
+        **extra,
         **settings,
     )
+    from das_keras.models import samplers_of
+
     result = {
         "dataset": dataset,
         "backbone": backbone,
         "k": k,
-        "sampler": sampler,
+        "sampler": label,
         "options": options or {},
+        "option_set": option_name,
         "recipe": recipe,
         "seed": seed,
-        "k_slices": int(model.get_layer("sampler").num_selected),
-        "val": evaluate_run(model, dataset, "val", RECIPE["batch_size"], data_dir),
-        "test": evaluate_run(model, dataset, "test", RECIPE["batch_size"], data_dir),
+        "k_slices": int(sum(s.num_selected for s in samplers_of(model))),
+        **decision_rule_metrics(model, dataset, data_dir),
         "max_epochs": settings["epochs"],
         "epochs_run": len(read_log(os.path.join(folder, "log.csv"))["loss"]),
         "seconds": time.time() - start,
@@ -145,6 +187,61 @@ def run_one(dataset, backbone, k, sampler, seed, shared, epochs, options=None):
     return result
 
 
+def split_predictions(model, dataset, split, data_dir, flips=False):
+    """(labels, probabilities) of one split; with `flips`, the mean over the 4 flips of H and W
+    (test-time augmentation)."""
+    from das_keras.training import load_splits
+
+    splits = load_splits(dataset, RECIPE["batch_size"], 0, data_dir)
+    labels, probabilities = [], []
+    for x, y in getattr(splits, split):
+        views = [x]
+        if flips:
+            views += [x[:, :, ::-1], x[:, :, :, ::-1], x[:, :, ::-1, ::-1]]
+        p = np.mean([np.asarray(model.predict_on_batch(v)) for v in views], axis=0)
+        labels.append(np.asarray(y).reshape(-1))
+        probabilities.append(p)
+    return np.concatenate(labels).astype(int), np.concatenate(probabilities)
+
+
+def decision_rule_metrics(model, dataset, data_dir):
+    """Val and test metrics under each decision rule, and the probabilities behind them.
+
+    "val" / "test": the model's own probabilities (ACC at 0.5, as MedMNIST computes it);
+    "*_prior": with the class-weight prior shift undone (das_keras.calibration);
+    "*_threshold": the balanced-accuracy threshold chosen on the validation split (binary);
+    "*_flips": the mean over flips of H and W (test-time augmentation).
+    """
+    from das_keras import calibration
+    from das_keras.evaluation import classification_metrics, official_accuracy
+    from das_keras.training import load_splits
+
+    weights = load_splits(dataset, RECIPE["batch_size"], 0, data_dir).class_weight
+    out, stored = {}, {}
+    for flips in (False, True):
+        suffix = "_flips" if flips else ""
+        preds = {s: split_predictions(model, dataset, s, data_dir, flips) for s in ("val", "test")}
+        for split, (labels, p) in preds.items():
+            out[split + suffix] = classification_metrics(labels, p)
+            stored[split + suffix] = {"labels": labels.tolist(), "probabilities": p.tolist()}
+            if weights:
+                out[split + suffix + "_prior"] = classification_metrics(
+                    labels, calibration.prior_correction(p, weights)
+                )
+        if preds["val"][1].shape[1] == 2:
+            threshold = calibration.best_threshold(preds["val"][0], preds["val"][1][:, 1])
+            labels, p = preds["test"]
+            out["test" + suffix + "_threshold"] = {
+                "threshold": threshold,
+                "accuracy": official_accuracy(labels, p, threshold - 1e-12),
+                "balanced_accuracy": float(
+                    np.mean([np.mean((p[labels == c, 1] >= threshold) == c) for c in (0, 1)])
+                ),
+            }
+    out["predictions"] = stored
+    return out
+
+
 def collect(with_options=False):
     """Cached results under runs/compare: default sampler options only, unless `with_options`."""
     results = []
@@ -152,6 +249,7 @@ def collect(with_options=False):
         if "result.json" in files:
             with open(os.path.join(root, "result.json")) as f:
                 result = json.load(f)
+            result.pop("predictions", None)  # kept in the run folder only
             if with_options or not result.get("options"):
                 results.append(result)
     return results
@@ -196,11 +294,12 @@ def summarize(results):
     groups = defaultdict(list)
     ks = defaultdict(set)
     for r in results:
-        if r["sampler"] != "full":
+        if not r["sampler"].startswith("full"):
             ks[(r["dataset"], r["backbone"])].add(r["k"])
     for r in results:
         setting = (r["dataset"], r["backbone"])
-        for k in (ks[setting] or {0.5}) if r["sampler"] == "full" else [r["k"]]:
+        is_full = r["sampler"].partition("+")[0] == "full"
+        for k in (ks[setting] or {0.5}) if is_full else [r["k"]]:
             groups[(*setting, k, r["sampler"])].append(r)
     summary = {}
     for key, runs in groups.items():
@@ -266,10 +365,8 @@ def markdown(summary):
             "| seeds | epochs | recipe |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
-        for sampler in SAMPLERS:
-            e = summary.get(f"{dataset}/{backbone}/{k}/{sampler}")
-            if e is None:
-                continue
+        for sampler in sampler_labels(summary, dataset, backbone, k):
+            e = summary[f"{dataset}/{backbone}/{k}/{sampler}"]
             cells = [
                 f"{e[f'{split}_{metric}_mean']:.3f} ± {e[f'{split}_{metric}_std']:.3f}"
                 for split, metric in (
@@ -288,6 +385,19 @@ def markdown(summary):
             lines.append(f"| *{name}, published* | - | {auc:.3f} | - | {acc:.3f} | - | - | - | - |")
         lines.append("")
     return "\n".join(lines)
+
+
+def sampler_labels(summary, dataset, backbone, k):
+    """The sampler labels of one table, in SAMPLERS order, each followed by its option sets."""
+    prefix = f"{dataset}/{backbone}/{k}/"
+    labels = [key[len(prefix) :] for key in summary if key.startswith(prefix)]
+
+    def order(label):
+        sampler, _, option = label.partition("+")
+        names = list(OPTION_SETS)
+        return (SAMPLERS.index(sampler), names.index(option) if option in names else len(names))
+
+    return sorted(labels, key=order)
 
 
 def load_report(output):
@@ -380,6 +490,13 @@ def main(argv=None):
         help="a recipe probe (VARIANTS: train_run options for every method); runs in "
         "runs/compare_VARIANT, report docs/results/comparison_VARIANT",
     )
+    parser.add_argument(
+        "--options",
+        nargs="+",
+        default=["default"],
+        choices=list(OPTION_SETS),
+        help="option sets (OPTION_SETS) to train each sampler with",
+    )
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args(argv)
     name = "comparison"
@@ -397,15 +514,23 @@ def main(argv=None):
                         if sampler == "full" and k != args.k[0]:
                             continue  # the full model does not depend on k
                         for seed in args.seeds:
-                            r = run_one(
-                                dataset, backbone, k, sampler, seed, args.shared, args.epochs
-                            )
-                            print(
-                                f"{dataset} {backbone} k={k} {sampler} seed={seed}: test AUC "
-                                f"{r['test']['auc']:.3f}",
-                                flush=True,
-                            )
-                            write_report(args.output)
+                            for option_name in args.options:
+                                r = run_one(
+                                    dataset,
+                                    backbone,
+                                    k,
+                                    sampler,
+                                    seed,
+                                    args.shared,
+                                    args.epochs,
+                                    option_name=option_name,
+                                )
+                                print(
+                                    f"{dataset} {backbone} k={k} {r['sampler']} seed={seed}: "
+                                    f"test AUC {r['test']['auc']:.3f} ({r['seconds']:.0f} s)",
+                                    flush=True,
+                                )
+                                write_report(args.output)
     write_report(args.output)
     return 0
 

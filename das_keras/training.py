@@ -173,6 +173,8 @@ def train_run(
     lr_schedule="constant",
     bn_momentum=0.9,
     precise_bn=False,
+    model_options=None,
+    ema=False,
 ):
     """Trains a classifier, resuming an interrupted run in `output_dir` where it stopped.
 
@@ -217,6 +219,12 @@ def train_run(
             epoch, and the saved weights, then use statistics that match the weights and the
             sampler's inference-time choice. Not with a `strategy`.
 
+        model_options: dict of extra `build_classifier` arguments, e.g. {"slice_axes": [1, 2,
+            3]} (multi-axis selection) or {"context": 1} (2.5D slices).
+        ema: keep an exponential moving average of the weights (Adam's `use_ema`, momentum
+            0.99); validation, the checkpoints and the saved model then use the averaged
+            weights (`keras.callbacks.SwapEMAWeights`).
+
     Returns:
         (model, history): the trained `keras.Model` (best weights) and a dict of per-epoch logs
         of the whole run, read back from log.csv.
@@ -226,10 +234,11 @@ def train_run(
     """
     import keras
 
-    from das_keras import distribute
+    from das_keras import distribute, run_folder
     from das_keras.batch_norm import PreciseBatchNorm
     from das_keras.models import build_classifier
 
+    _check_arguments(epochs, batch_size, learning_rate, patience)
     if isinstance(strategy, str):
         strategy = distribute.get_strategy(strategy)
     if strategy is not None:
@@ -258,6 +267,10 @@ def train_run(
     # only when given, so that older run folders still resume
     if sampler_options:
         config["sampler_options"] = dict(sampler_options)
+    if model_options:
+        config["model_options"] = dict(model_options)
+    if ema:
+        config["ema"] = True
     if lr_schedule != "constant":
         config["lr_schedule"] = lr_schedule
     if bn_momentum != 0.9:
@@ -274,7 +287,9 @@ def train_run(
     write_dir, temporary = (output_dir, False)
     if strategy is not None:
         write_dir, temporary = distribute.task_dir(output_dir, strategy)
-    _check_or_write_config(write_dir, config)
+    if os.path.isdir(write_dir):  # refuse a busy or different run before loading any data
+        run_folder.RunLock(write_dir).acquire().release()
+        _check_or_write_config(write_dir, config, write=False)
     keras.utils.set_random_seed(seed)
     splits = load_splits(dataset, batch_size, seed, data_dir, size, augment, num_frames, frame_size)
     if strategy is not None:
@@ -290,9 +305,10 @@ def train_run(
             aggregation=aggregation,
             bn_momentum=bn_momentum,
             sampler_kwargs=_sampler_kwargs(sampler, seed, sampler_options),
+            **(model_options or {}),
         )
         model.compile(
-            keras.optimizers.Adam(learning_rate),
+            keras.optimizers.Adam(learning_rate, use_ema=ema, ema_momentum=0.99),
             "sparse_categorical_crossentropy",
             metrics=["accuracy"],
         )
@@ -304,22 +320,24 @@ def train_run(
     if strategy is not None:
         backup = distribute.backup_dir(output_dir, strategy)
     callbacks = [
+        # first: the averaged weights are in place for every later callback at an epoch's end
+        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []),
         *([PreciseBatchNorm(splits.train, num_batches=20)] if precise_bn else []),
-        keras.callbacks.BackupAndRestore(backup),
-        keras.callbacks.ModelCheckpoint(
-            best_path,
-            monitor="val_loss",
-            save_best_only=True,
-            save_weights_only=True,
-            initial_value_threshold=_best_logged(log_path, "val_loss"),
-        ),
         keras.callbacks.EarlyStopping("val_loss", patience=patience),
         *_schedule_callbacks(lr_schedule, learning_rate, epochs),
-        keras.callbacks.CSVLogger(log_path, append=True),
+        # at each epoch's end in this order: best weights, log, then the resume backup, so that
+        # the backup never runs ahead of what is logged and kept (see das_keras.run_folder)
+        run_folder.BestWeights(best_path, "val_loss"),
+        run_folder.CSVLog(log_path),
         keras.callbacks.TensorBoard(os.path.join(write_dir, "tensorboard")),
+        run_folder.Backup(backup, os.path.join(write_dir, run_folder.STATE_NAME)),
     ]
+    # Arguments, data and model are checked above and nothing is written before here, so a
+    # failed start leaves the folder as it was. The lock refuses a second trainer at once.
+    lock = run_folder.RunLock(write_dir).acquire()
     try:
-        if _fit_finished(log_path, best_path, backup):
+        _check_or_write_config(write_dir, config)
+        if _fit_finished(write_dir, log_path, best_path, backup):
             # fit ran to its end before (BackupAndRestore deletes its backup then), and the
             # process may have stopped before model.keras was written. Fitting again would start
             # at epoch 0 and log every epoch twice: finish from the best weights instead.
@@ -329,6 +347,7 @@ def train_run(
                     "(delete the folder to train again)."
                 )
         else:
+            run_folder.reconcile(log_path, best_path, backup)
             model.fit(
                 splits.train,
                 validation_data=weighted_validation(splits.val, splits.class_weight)
@@ -340,9 +359,10 @@ def train_run(
                 verbose=verbose,
             )
         model.load_weights(best_path)
-        model.save(os.path.join(write_dir, "model.keras"))
+        run_folder.atomic_write(os.path.join(write_dir, "model.keras"), model.save)
         return model, read_log(log_path)
     finally:
+        lock.release()
         if temporary:
             distribute.remove_temporary(write_dir, temporary)
 
@@ -457,19 +477,31 @@ def read_log(log_path):
     return {key: [float(r[key]) for r in rows] for key in (rows[0] if rows else {})}
 
 
-def _fit_finished(log_path, best_path, backup):
-    """Whether an earlier fit in this run folder ran to its end: epochs logged and best weights
-    written, but no backup left to resume from."""
-    if os.path.exists(backup) or not os.path.exists(best_path) or not os.path.exists(log_path):
-        return False
-    return bool(read_log(log_path).get("loss"))
+def _fit_finished(write_dir, log_path, best_path, backup):
+    """Whether an earlier fit in this run folder ran to its end (see `run_folder.fit_finished`)."""
+    from das_keras import run_folder
+
+    return run_folder.fit_finished(write_dir, log_path, best_path, backup)
 
 
-def _best_logged(log_path, key):
-    if not os.path.exists(log_path):
-        return None
-    values = read_log(log_path).get(key)
-    return min(values) if values else None
+def _check_arguments(epochs, batch_size, learning_rate, patience):
+    """Refuses numbers that would train nothing or nonsense, before anything is written."""
+    for name, value, low in (("epochs", epochs, 1), ("batch_size", batch_size, 1)):
+        if not _is_int(value) or value < low:
+            raise ValueError(f"`{name}` must be an integer >= {low}; received {name}={value!r}.")
+    if not _is_int(patience) or patience < 0:
+        raise ValueError(f"`patience` must be an integer >= 0; received patience={patience!r}.")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, int | float):
+        raise ValueError(f"`learning_rate` must be a number; received {learning_rate!r}.")
+    if not (math.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(
+            "`learning_rate` must be a finite number > 0; received "
+            f"learning_rate={learning_rate!r}."
+        )
+
+
+def _is_int(value):
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def _schedule_callbacks(lr_schedule, learning_rate, epochs):
@@ -490,8 +522,11 @@ def _sampler_kwargs(sampler, seed, options):
     return kwargs or None
 
 
-def _check_or_write_config(output_dir, config):
-    os.makedirs(output_dir, exist_ok=True)
+def _check_or_write_config(output_dir, config, write=True):
+    """Refuses a folder that holds a run with other settings; writes run_config.json (atomically)
+    into a new one when `write`."""
+    from das_keras import run_folder
+
     path = os.path.join(output_dir, "run_config.json")
     if os.path.exists(path):
         with open(path) as f:
@@ -503,8 +538,9 @@ def _check_or_write_config(output_dir, config):
                 "it with the same arguments or choose a new output folder."
             )
         return
-    with open(path, "w") as f:
-        json.dump(config, f, indent=2)
+    if write:
+        os.makedirs(output_dir, exist_ok=True)
+        run_folder.write_text(path, json.dumps(config, indent=2))
 
 
 DATASET_LICENSES = {
