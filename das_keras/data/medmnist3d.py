@@ -1,21 +1,28 @@
 """MedMNIST v3 3D sets (organ, nodule, adrenal, fracture, vessel, synapse) from the official files.
 
 The official `.npz` files (Zenodo record 10519652) are MD5-verified on every load; a missing file
-is downloaded from the official URL, or, offline, reported with everything needed to fetch it by
-hand. `load_medmnist3d_arrays` is the one reading code path (the TFDS builder reuses it);
-`medmnist3d` wraps it in a `tf.data` pipeline.
+is looked for where `medmnist` keeps its downloads (`~/.medmnist`), then downloaded from the
+official URL, or, offline, reported with everything needed to fetch it by hand (see
+`medmnist_files`). Files are read through `tf.io.gfile`, so the data folder may be a gs:// URL.
+`load_medmnist3d_arrays` is the one reading code path (the TFDS builder reuses it); `medmnist3d`
+wraps it in a `tf.data` pipeline.
 """
 
-import hashlib
-import threading
 import warnings
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
 
 from das_keras.data import transforms
-from das_keras.data.paths import DatasetNotFoundError, data_root
+from das_keras.data.medmnist_files import (
+    MEDMNIST_ROOT,
+    ChecksumError,
+    download_official,
+    find_medmnist3d_file,
+    medmnist3d_search_folders,
+    not_found,
+    verify_md5,
+)
 
 URL_PATTERN = "https://zenodo.org/records/10519652/files/{filename}?download=1"
 SIZES = (28, 64)
@@ -75,14 +82,6 @@ MEDMNIST3D = {
 
 # OrganMNIST3D has left/right classes; mirror flips and 180-degree turns swap their meaning.
 _CHIRAL_SETS = ("organ",)
-
-# (resolved path, mtime_ns, size) -> MD5 actually computed, so repeated loads skip rehashing
-_VERIFIED_MD5 = {}
-_VERIFIED_LOCK = threading.Lock()
-
-
-class ChecksumError(ValueError):
-    """A data file's MD5 differs from the official one (corrupt, truncated or another version)."""
 
 
 def medmnist3d_info(name, size=28):
@@ -145,18 +144,22 @@ def canonical_name(name):
 def medmnist3d_path(name, size=28, data_dir=None, download=True):
     """Path of the verified official file, downloading it first when it is missing.
 
-    Looks for the file in the data folder (argument, else `$DAS_KERAS_DATA`, else
-    `~/.das_keras/datasets`) and in its `medmnist3d/` subfolder. The MD5 is checked on every
-    call; the result is remembered per (path, mtime, size), so only the first call hashes.
+    Looks for the file in `medmnist3d_search_folders(data_dir)`, in order: the data folder
+    (argument, else `$DAS_KERAS_DATA`, else `~/.das_keras/datasets`), its `medmnist3d/`
+    subfolder, then `~/.medmnist` (medmnist's own download folder). Only then is it downloaded,
+    into the data folder. The MD5 is checked on every call; the result is remembered per
+    (path, mtime, size), so only the first call hashes.
 
     Args:
         name: set name, see `medmnist3d_info`.
         size: 28 or 64.
-        data_dir: data folder, or None for the default.
-        download: fetch a missing file from the official URL with `keras.utils.get_file`.
+        data_dir: data folder (local, or a `tf.io.gfile` URL such as gs://bucket/data), or
+            None for the default.
+        download: fetch a missing file from the official URL with `keras.utils.get_file`
+            (into a local data folder only).
 
     Returns:
-        `pathlib.Path` of the verified file.
+        `pathlib.Path` of the verified file (str when it is a URL).
 
     Raises:
         DatasetNotFoundError: the file is absent and `download` is False or the download failed.
@@ -166,47 +169,14 @@ def medmnist3d_path(name, size=28, data_dir=None, download=True):
         >>> path = medmnist3d_path("vessel", data_dir="~/data")  # doctest: +SKIP
     """
     info = medmnist3d_info(name, size)
-    folder = data_root(data_dir)
-    path = _find_file(folder, info["filename"])
+    folders = medmnist3d_search_folders(data_dir)
+    path = find_medmnist3d_file(info["filename"], folders)
     if path is None:
         if not download:
-            raise _not_found(info, folder, "download=False")
-        path = _download(info, folder)
+            raise not_found(info, folders, "download=False")
+        path = download_official(info, folders)
     verify_md5(path, info["md5"], info["url"])
     return path
-
-
-def verify_md5(path, expected, url=None):
-    """Raises `ChecksumError` unless the file's MD5 is `expected`.
-
-    Args:
-        path: file to check.
-        expected: lowercase hex MD5.
-        url: where a good copy can be downloaded (for the message), optional.
-
-    Returns:
-        The actual MD5 (hex str), equal to `expected`.
-
-    Example:
-        >>> verify_md5("vesselmnist3d.npz", "b41fd4f7e7e2feedddb201585ecafa1b")  # doctest: +SKIP
-        'b41fd4f7e7e2feedddb201585ecafa1b'
-    """
-    path = Path(path)
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    with _VERIFIED_LOCK:
-        actual = _VERIFIED_MD5.get(key)
-    if actual is None:
-        actual = _md5(path)
-        with _VERIFIED_LOCK:
-            _VERIFIED_MD5[key] = actual
-    if actual != expected.lower():
-        source = f" or download the official file from {url}" if url else ""
-        raise ChecksumError(
-            f"MD5 mismatch for {path}: expected {expected}, got {actual}. The file is corrupt, "
-            f"truncated or not the official release, so it was not used. Delete it{source}."
-        )
-    return actual
 
 
 def load_medmnist3d_arrays(name, split, size=28, data_dir=None, download=True):
@@ -232,7 +202,8 @@ def load_medmnist3d_arrays(name, split, size=28, data_dir=None, download=True):
     """
     split = _check_split(split)
     path = medmnist3d_path(name, size, data_dir, download)
-    with np.load(path) as archive:
+    # through tf.io.gfile, so gs:// and other TensorFlow file systems work
+    with tf.io.gfile.GFile(str(path), "rb") as handle, np.load(handle) as archive:
         missing = [k for k in (f"{split}_images", f"{split}_labels") if k not in archive.files]
         if missing:
             raise ValueError(f"{path} lacks the arrays {missing}; found {archive.files}.")
@@ -270,7 +241,8 @@ def medmnist3d(
         name: "organ", "nodule", "adrenal", "fracture", "vessel" or "synapse" (or official name).
         split: "train", "val" or "test".
         size: 28 or 64.
-        data_dir: data folder; default `$DAS_KERAS_DATA`, else `~/.das_keras/datasets`.
+        data_dir: data folder; default `$DAS_KERAS_DATA`, else `~/.das_keras/datasets` (see
+            `medmnist3d_path` for every folder searched).
         batch_size: batch the data set when given (int >= 1).
         shuffle: reshuffle every epoch; default True for "train" only.
         seed: int seed for shuffling and augmentation (None: not reproducible).
@@ -282,7 +254,8 @@ def medmnist3d(
         download: fetch the official file when it is missing.
 
     Returns:
-        `tf.data.Dataset` of (volume, label).
+        `tf.data.Dataset` of (volume, label), with the official label names as its
+        `class_names` attribute (a list, as Keras's `image_dataset_from_directory`).
 
     Shapes:
         volume float32 (T, H, W, 1) in [0, 1] (T = H = W = size), label int32 ();
@@ -315,7 +288,9 @@ def medmnist3d(
         ds = _augment(ds, seed)
     if batch_size:
         ds = ds.batch(batch_size)
-    return ds.prefetch(tf.data.AUTOTUNE) if prefetch else ds
+    ds = ds.prefetch(tf.data.AUTOTUNE) if prefetch else ds
+    ds.class_names = list(MEDMNIST3D[key]["label_names"])
+    return ds
 
 
 def class_weights(name, size=28, data_dir=None, download=True):
@@ -354,46 +329,6 @@ def _augment(ds, seed):
     )
 
 
-def _find_file(folder, filename):
-    for candidate in (folder / filename, folder / "medmnist3d" / filename):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _download(info, folder):
-    import keras
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fetched = keras.utils.get_file(
-            info["filename"],
-            origin=info["url"],
-            md5_hash=info["md5"],
-            cache_dir=str(folder),
-            cache_subdir=".",
-        )
-    except Exception as err:  # offline, proxy, HTTP error, bad hash: all end the same way
-        raise _not_found(info, folder, f"download failed: {type(err).__name__}: {err}") from err
-    return Path(fetched)
-
-
-def _not_found(info, folder, reason):
-    return DatasetNotFoundError(
-        f"MedMNIST3D file {info['filename']!r} not found in {folder} ({reason}). Download it "
-        f"from {info['url']} (MD5 {info['md5']}) and put it in {folder}/ , or point `data_dir` "
-        f"or the DAS_KERAS_DATA environment variable to the folder that holds it."
-    )
-
-
-def _md5(path, chunk=1 << 20):
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _check_split(split):
     if split not in SPLITS:
         raise ValueError(f"`split` must be one of {SPLITS}; received split={split!r}.")
@@ -418,11 +353,14 @@ def _check_optional_int(value, name, minimum):
 __all__ = [
     "ChecksumError",
     "MEDMNIST3D",
+    "MEDMNIST_ROOT",
     "canonical_name",
     "class_weights",
+    "find_medmnist3d_file",
     "load_medmnist3d_arrays",
     "medmnist3d",
     "medmnist3d_info",
     "medmnist3d_path",
+    "medmnist3d_search_folders",
     "verify_md5",
 ]

@@ -41,3 +41,35 @@ def data_root(data_dir=None):
     if from_env:
         return Path(from_env).expanduser()
     return DEFAULT_DATA_DIR.expanduser()
+
+
+def data_location(data_dir=None):
+    """`data_root`, keeping a URL of a `tf.io.gfile` file system (gs://, s3://, ram://) as str.
+
+    `pathlib.Path` would turn "gs://bucket/data" into "gs:/bucket/data"; readers that go through
+    `tf.io.gfile` take the str.
+
+    Args:
+        data_dir: str, `os.PathLike` or None (then `$DAS_KERAS_DATA`, else the default).
+
+    Returns:
+        str for a URL, else `pathlib.Path` (as `data_root`).
+
+    Example:
+        >>> data_location("gs://bucket/data")
+        'gs://bucket/data'
+    """
+    raw = data_dir if data_dir is not None else os.environ.get(ENV_VAR, "").strip()
+    if is_url(raw):
+        return str(raw).rstrip("/")
+    return data_root(data_dir)
+
+
+def is_url(path):
+    """True for "scheme://..." strings (remote or in-memory file systems), False otherwise.
+
+    Example:
+        >>> is_url("gs://bucket/x.npz"), is_url("/data/x.npz")
+        (True, False)
+    """
+    return isinstance(path, str) and "://" in path

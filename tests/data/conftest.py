@@ -31,9 +31,13 @@ def pocus_dir():
 
 
 @pytest.fixture(autouse=True)
-def _no_data_env(monkeypatch):
-    # a DAS_KERAS_DATA set on the developer's machine must not change what the tests read
+def _no_data_env(monkeypatch, tmp_path):
+    # a DAS_KERAS_DATA set on the developer's machine, or files in its ~/.medmnist, must not
+    # change what the tests read (the test of the ~/.medmnist lookup sets its own HOME)
     monkeypatch.delenv("DAS_KERAS_DATA", raising=False)
+    from das_keras.data import medmnist_files
+
+    monkeypatch.setattr(medmnist_files, "MEDMNIST_ROOT", str(tmp_path / "no_home" / ".medmnist"))
 
 
 def write_official_npz(path, size=28, counts=(4, 2, 3), num_classes=2, seed=0):

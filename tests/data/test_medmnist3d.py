@@ -19,6 +19,7 @@ from das_keras.data import (
 )
 
 mm = importlib.import_module("das_keras.data.medmnist3d")
+medmnist_files = importlib.import_module("das_keras.data.medmnist_files")
 
 # from ../shared/data/medmnist3d/PROVENANCE.md
 REAL = {
@@ -110,7 +111,7 @@ def test_corrupt_copy_raises_checksum_error(medmnist_dir, tmp_path, damage):
     else:
         data[1000] ^= 0xFF
     copy.write_bytes(bytes(data))
-    actual = mm._md5(copy)
+    actual = medmnist_files._md5(copy)
     with pytest.raises(ChecksumError) as caught:
         load_medmnist3d_arrays("vessel", "train", data_dir=tmp_path, download=False)
     message = str(caught.value)
@@ -180,9 +181,9 @@ def test_data_folder_resolution(tmp_path, monkeypatch):
 @pytest.mark.shared_data
 def test_md5_is_computed_once_per_file_version(medmnist_dir, monkeypatch):
     calls = []
-    real_md5 = mm._md5
-    monkeypatch.setattr(mm, "_VERIFIED_MD5", {})
-    monkeypatch.setattr(mm, "_md5", lambda path: calls.append(path) or real_md5(path))
+    real_md5 = medmnist_files._md5
+    monkeypatch.setattr(medmnist_files, "_VERIFIED_MD5", {})
+    monkeypatch.setattr(medmnist_files, "_md5", lambda path: calls.append(path) or real_md5(path))
     for split in ("train", "val", "test"):
         load_medmnist3d_arrays("adrenal", split, data_dir=medmnist_dir)
     assert len(calls) == 1

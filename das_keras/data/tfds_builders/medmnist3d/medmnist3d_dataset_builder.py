@@ -7,9 +7,14 @@ Where the file comes from, first match wins:
 1. `manual_dir` (`tfds.download.DownloadConfig(manual_dir=...)`, default
    `<data_dir>/downloads/manual`): the official file, e.g. `vesselmnist3d.npz`, in that folder or
    in its `medmnist3d/` subfolder. Nothing is downloaded.
-2. The das_keras data folder (`$DAS_KERAS_DATA`, else `~/.das_keras/datasets`, and its
-   `medmnist3d/` subfolder): the file `das_keras.data.medmnist3d` uses or downloaded.
+2. The folders of `das_keras.data.medmnist3d.medmnist3d_search_folders()`: the das_keras data
+   folder (`$DAS_KERAS_DATA`, else `~/.das_keras/datasets`), its `medmnist3d/` subfolder, then
+   `~/.medmnist` (where the `medmnist` package keeps its downloads).
 3. Otherwise `dl_manager.download` fetches the official URL (Zenodo record 10519652).
+
+Every file is read through `tf.io.gfile` (manual folders may be gs:// URLs). The builder passes
+`tfds.testing.DatasetBuilderTestCase` on dummy files in the official format, once the test puts
+their MD5 in `das_keras.data.medmnist3d.MEDMNIST3D` (see tests/data/test_tfds_harness.py).
 
 Checksums: MedMNIST publishes MD5s only. Every file, whatever its source, is read through
 `das_keras.data.load_medmnist3d_arrays`, which verifies the official MD5 and raises
@@ -28,11 +33,14 @@ import tensorflow_datasets as tfds
 from das_keras.data.medmnist3d import (
     MEDMNIST3D,
     SIZES,
+    find_medmnist3d_file,
     load_medmnist3d_arrays,
     medmnist3d_info,
     medmnist3d_path,
+    medmnist3d_search_folders,
+    verify_md5,
 )
-from das_keras.data.paths import DatasetNotFoundError, data_root
+from das_keras.data.paths import DatasetNotFoundError, is_url
 
 HOMEPAGE = "https://medmnist.com/"
 LICENSE = "CC BY 4.0 (MedMNIST v3; see the homepage for the licenses of the source data sets)"
@@ -83,8 +91,8 @@ instead (offline machines, or a file you already have), put the official .npz fi
 https://zenodo.org/records/10519652 into the manual folder (or its `medmnist3d/` subfolder) and
 pass it with
 `download_and_prepare_kwargs={"download_config": tfds.download.DownloadConfig(manual_dir=...)}`.
-The das_keras data folder ($DAS_KERAS_DATA, else ~/.das_keras/datasets) is searched too. The file
-must have the official MD5 (see `das_keras.data.medmnist3d_info`).
+The das_keras data folder ($DAS_KERAS_DATA, else ~/.das_keras/datasets) and ~/.medmnist are
+searched too. The file must have the official MD5 (see `das_keras.data.medmnist3d_info`).
 """
 
 
@@ -212,7 +220,7 @@ class Medmnist3dBuilder(tfds.core.GeneratorBasedBuilder):
         )
 
     def _split_generators(self, dl_manager):
-        folder = self._verified_file(dl_manager).parent
+        folder = _parent(self._verified_file(dl_manager))
         return {
             tfds_split: self._generate_examples(folder, file_split)
             for tfds_split, file_split in SPLITS.items()
@@ -235,19 +243,20 @@ class Medmnist3dBuilder(tfds.core.GeneratorBasedBuilder):
         cfg = self.builder_config
         info = medmnist3d_info(cfg.dataset, cfg.size)
         manual = _manual_dir(dl_manager)
-        for folder in [f for f in (manual, data_root()) if f is not None]:
-            try:
-                # raises ChecksumError for a corrupt local copy: better than silently ignoring it
-                return medmnist3d_path(cfg.dataset, cfg.size, data_dir=folder, download=False)
-            except DatasetNotFoundError:
-                continue
+        folders = [] if manual is None else [manual, _join(manual, "medmnist3d")]
+        folders += medmnist3d_search_folders()
+        local = find_medmnist3d_file(info["filename"], folders)
+        if local is not None:
+            # raises ChecksumError for a corrupt local copy: better than silently ignoring it
+            verify_md5(local, info["md5"], info["url"])
+            return local
         try:
             downloaded = Path(os.fspath(dl_manager.download(info["url"])))
         except Exception as err:  # offline, proxy, HTTP error, wrong SHA-256: all end the same
             raise DatasetNotFoundError(
                 f"MedMNIST3D file {info['filename']!r} is not in the manual folder "
-                f"({manual if manual is not None else 'none given'}) nor in the das_keras data "
-                f"folder ({data_root()}), and the download from {info['url']} failed "
+                f"({manual if manual is not None else 'none given'}) nor in "
+                f"{', '.join(str(f) for f in folders)}, and the download from {info['url']} failed "
                 f"({type(err).__name__}: {err}). Download it by hand (MD5 {info['md5']}) and pass "
                 "its folder as manual_dir: tfds.load(..., download_and_prepare_kwargs="
                 '{"download_config": tfds.download.DownloadConfig(manual_dir=FOLDER)}).'
@@ -259,9 +268,18 @@ class Medmnist3dBuilder(tfds.core.GeneratorBasedBuilder):
 
 def _manual_dir(dl_manager):
     try:
-        return Path(os.fspath(dl_manager.manual_dir))
+        folder = os.fspath(dl_manager.manual_dir)
     except AssertionError:  # no manual folder, or an empty one: that is allowed here
         return None
+    return folder.rstrip("/") if is_url(folder) else Path(folder)
+
+
+def _join(folder, name):
+    return f"{folder}/{name}" if is_url(folder) else folder / name
+
+
+def _parent(path):
+    return str(path).rsplit("/", 1)[0] if is_url(path) else Path(path).parent
 
 
 def _link_as(source, folder, info):
