@@ -1,36 +1,45 @@
-"""das-keras: input-adaptive slice and frame subsampling for Keras 3 classifiers."""
+"""das-keras: input-adaptive slice and frame subsampling for Keras 3 classifiers.
 
+Importing the package is cheap: the layers, models and other modules load on first use
+(`dk.DASLayer`, `dk.models`, ...), so that `das-keras --help` starts without Keras and
+TensorFlow. `import das_keras` still registers the sampler and model layers with Keras for
+`keras.models.load_model`: at once if Keras is already imported, else as soon as Keras is.
+"""
+
+import importlib as _importlib
+import importlib.util as _importlib_util
 import os as _os
+import sys as _sys
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from das_keras import batch_norm, layers, models, zoo  # noqa: E402
-from das_keras.layers import (  # noqa: E402
-    ADPSLayer,
-    CenterSampler,
-    DASLayer,
-    DPSLayer,
-    FullSequence,
-    RandomSampler,
-    UniformSampler,
-)
 from das_keras.version import __version__  # noqa: E402
 
-# Modules whose dependencies are optional extras load on first use: `dk.data` and `dk.training`
-# need TensorFlow (tf.data; the layers and models run on any Keras backend without it),
-# `dk.tuning` keras-tuner, `dk.export` tf2onnx, `dk.viz` matplotlib.
+_LAYERS = (
+    "ADPSLayer",
+    "CenterSampler",
+    "DASLayer",
+    "DPSLayer",
+    "FullSequence",
+    "RandomSampler",
+    "UniformSampler",
+)
+_MODULES = ("batch_norm", "layers", "models", "zoo")
+# Modules whose dependencies are optional extras: `dk.data` and `dk.training` need TensorFlow
+# (tf.data; the layers and models run on any Keras backend without it), `dk.tuning`
+# keras-tuner, `dk.export` tf2onnx, `dk.viz` matplotlib.
 _LAZY_MODULES = ("data", "evaluation", "export", "training", "tuning", "viz")
-
-
 _NEED_TENSORFLOW = ("data", "evaluation", "export", "training", "tuning")
 
 
 def __getattr__(name):
+    if name in _LAYERS:
+        return getattr(_importlib.import_module("das_keras.layers"), name)
+    if name in _MODULES:
+        return _importlib.import_module(f"das_keras.{name}")
     if name in _LAZY_MODULES:
-        import importlib
-
         try:
-            return importlib.import_module(f"das_keras.{name}")
+            return _importlib.import_module(f"das_keras.{name}")
         except ImportError as error:
             if name in _NEED_TENSORFLOW and "tensorflow" in str(error):
                 raise ImportError(
@@ -42,14 +51,59 @@ def __getattr__(name):
     raise AttributeError(f"module 'das_keras' has no attribute {name!r}")
 
 
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+def _register_layers(loaded):
+    """Imports das_keras.models (and with it das_keras.layers): their classes register with Keras.
+
+    Called once Keras, or das_keras.layers, has been imported (`loaded`). Left to the import in
+    progress when das_keras.models is being imported, or das_keras.layers (importing
+    das_keras.models from inside it would be circular: it runs again once das_keras.layers is).
+    """
+    modules = _sys.modules
+    if "das_keras.models" in modules or (loaded == "keras" and "das_keras.layers" in modules):
+        return
+    _importlib.import_module("das_keras.models")
+
+
+class _RegisterAfterImport:
+    """A `sys.meta_path` finder: runs `_register_layers` after Keras or das_keras.layers loads."""
+
+    WATCHED = ("keras", "das_keras.layers")
+
+    def find_spec(self, fullname, path=None, target=None):
+        if "das_keras.models" in _sys.modules:
+            _sys.meta_path.remove(self)  # registered: nothing left to watch
+            return None
+        if fullname not in self.WATCHED:
+            return None
+        index = _sys.meta_path.index(self)
+        _sys.meta_path.remove(self)
+        try:
+            spec = _importlib_util.find_spec(fullname)
+        finally:
+            _sys.meta_path.insert(index, self)
+        if spec is not None and spec.loader is not None:
+            exec_module = spec.loader.exec_module
+
+            def exec_then_register(module):
+                exec_module(module)
+                _register_layers(fullname)
+
+            spec.loader.exec_module = exec_then_register
+        return spec
+
+
+if "keras" in _sys.modules:
+    _register_layers("keras")
+elif not any(isinstance(finder, _RegisterAfterImport) for finder in _sys.meta_path):
+    _sys.meta_path.insert(0, _RegisterAfterImport())
+
+
 __all__ = [
-    "ADPSLayer",
-    "CenterSampler",
-    "DASLayer",
-    "DPSLayer",
-    "FullSequence",
-    "RandomSampler",
-    "UniformSampler",
+    *_LAYERS,
     "__version__",
     "batch_norm",
     "data",
