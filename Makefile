@@ -20,15 +20,15 @@ demo: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/das-keras demo --output das_demo
 
 test: $(STAMP)
-	$(BIN)/ruff check das_keras tests benchmarks tutorials/make_notebooks.py
+	$(BIN)/ruff check das_keras tests benchmarks tutorials/build.py tutorials/src
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/pytest -p no:cacheprovider -q --durations=10 tests
 
 lint: $(STAMP)
-	$(BIN)/ruff format das_keras tests benchmarks tutorials/make_notebooks.py
-	$(BIN)/ruff check --fix das_keras tests benchmarks tutorials/make_notebooks.py
+	$(BIN)/ruff format das_keras tests benchmarks tutorials/build.py tutorials/src
+	$(BIN)/ruff check --fix das_keras tests benchmarks tutorials/build.py tutorials/src
 
 tutorials: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python tutorials/make_notebooks.py --execute
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python tutorials/build.py --execute
 
 # sdist + wheel into dist/ with the pinned setuptools (no isolated build env), then `twine check`.
 dist: $(STAMP)

@@ -1,4 +1,5 @@
-"""The Colab tutorials (tutorials/*.ipynb): their structure, and a fast-mode run of each.
+"""The tutorials: sources (tutorials/src/*.py) -> notebooks (tutorials/*.ipynb), their install
+cell, their saved outputs, and a fast-mode run of each.
 
 Each notebook is executed top to bottom with nbclient in a fresh kernel of the Python running
 the tests, in a temporary working folder (nothing is written into the repository), with
@@ -7,12 +8,15 @@ DAS_KERAS_FAST=1 (one epoch on a few batches) and the real data from ../shared/d
 
 import ast
 import importlib.util
+import re
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 nbformat = pytest.importorskip("nbformat", reason="nbformat is needed to read the tutorials")
+pytest.importorskip("jupytext", reason="jupytext converts the tutorial sources")
 
 ROOT = Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "tutorials"
@@ -24,15 +28,13 @@ NOTEBOOKS = (
     "04_ultrasound_video.ipynb",
     "05_export_onnx.ipynb",
 )
-# 05 trains on generated data; the others read MedMNIST3D or POCUS files (02: where the zoo
-# has the VesselMNIST3D preset).
+# 05 trains on generated data; the others read MedMNIST3D or POCUS files.
 NEEDS_SHARED_DATA = NOTEBOOKS[:4]
-COLAB_LINK = "https://colab.research.google.com/github/das-keras/das-keras/blob/main/tutorials/"
-COLAB_GUARD = 'IN_COLAB = "google.colab" in sys.modules'
 
 
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("make_notebooks", TUTORIALS / "make_notebooks.py")
+def load_builder():
+    """tutorials/build.py as a module (also used by tests/test_fresh_install.py)."""
+    spec = importlib.util.spec_from_file_location("tutorials_build", TUTORIALS / "build.py")
     module = importlib.util.module_from_spec(spec)
     previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ there
     try:
@@ -43,8 +45,8 @@ def _load_generator():
 
 
 @pytest.fixture(scope="module")
-def generator():
-    return _load_generator()
+def builder():
+    return load_builder()
 
 
 def _read(name):
@@ -55,65 +57,111 @@ def _code_cells(nb):
     return [cell for cell in nb.cells if cell.cell_type == "code"]
 
 
-def test_the_five_tutorials_are_there():
+def _outputs_text(cells):
+    return "".join(output.get("text", "") for cell in cells for output in cell.get("outputs", []))
+
+
+def test_the_five_tutorials_are_there(builder):
     assert sorted(p.name for p in TUTORIALS.glob("*.ipynb")) == list(NOTEBOOKS)
+    assert [p.with_suffix(".ipynb").name for p in builder.sources()] == list(NOTEBOOKS)
+    assert not (TUTORIALS / "make_notebooks.py").exists()
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_is_generated_from_make_notebooks(generator, name):
-    specs = {spec()[0]: spec for spec in generator.NOTEBOOKS}
-    _, expected = generator.build(specs[name])
+def test_notebook_is_converted_from_its_source(builder, name):
+    expected = builder.build(TUTORIALS / "src" / name.replace(".ipynb", ".py"))
     actual = _read(name)
     nbformat.validate(actual)
     assert [(c.cell_type, c.source) for c in actual.cells] == [
         (c.cell_type, c.source) for c in expected.cells
-    ], f"{name} differs from tutorials/make_notebooks.py: run `python tutorials/make_notebooks.py`"
+    ], f"{name} differs from tutorials/src: run `make tutorials` (or tutorials/build.py)"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_has_title_colab_badge_and_guarded_install(name):
+def test_saved_outputs_come_from_a_full_normal_run(name):
+    nb = _read(name)
+    assert nb.metadata["das_keras"]["outputs_from"] == "normal mode"
+    code = _code_cells(nb)
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1))
+    errors = [o for cell in code for o in cell.outputs if o.output_type == "error"]
+    assert not errors, errors
+    assert "normal mode" in _outputs_text(code)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_one_source_setting_and_an_install_cell_that_fails_loudly(name):
     nb = _read(name)
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# ")
-    assert f"]({COLAB_LINK}{name})" in first.source, "the Open-in-Colab badge must link to itself"
-    assert "colab-badge.svg" in first.source
+    assert "das-keras/das-keras" not in "".join(c.source for c in nb.cells), "placeholder repo"
 
     code = _code_cells(nb)
-    install = [i for i, cell in enumerate(code) if COLAB_GUARD in cell.source]
-    assert install, f"no install cell with `{COLAB_GUARD}`"
-    uses_package = [i for i, cell in enumerate(code) if "import das_keras" in cell.source]
-    assert install[0] < uses_package[0], "the install cell must come before das_keras is used"
+    source_cell = ast.parse(code[0].source).body
+    assert len(source_cell) == 1 and source_cell[0].targets[0].id == "DAS_KERAS_SOURCE"
+    assert source_cell[0].value.value == "das-keras", "the same source in all five notebooks"
 
-    tree = ast.parse(code[install[0]].source)
-    pip_calls = [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call)
-        and getattr(node.func, "attr", None) == "run_line_magic"
-        and node.args
-        and getattr(node.args[0], "value", None) == "pip"
-    ]
-    assert pip_calls, "the install cell must run %pip through get_ipython().run_line_magic"
-    guarded = {
-        id(inner)
-        for node in ast.walk(tree)
-        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "IN_COLAB"
-        for statement in node.body
-        for inner in ast.walk(statement)
-    }
-    assert all(id(call) in guarded for call in pip_calls), "pip must run only `if IN_COLAB:`"
-    assert "das-keras[" in code[install[0]].source
-
-    for cell in code:  # bare magics / shell lines would run everywhere (and are not Python)
+    install = code[1].source
+    assert '[sys.executable, "-m", "pip", "install"' in install
+    assert "subprocess.check_call(" in install and "raise RuntimeError(" in install
+    assert "import das_keras" in code[2].source, "das_keras is used right after the install"
+    for cell in code:  # no %pip / ! / get_ipython().system: they do not fail on errors
         ast.parse(cell.source)
         lines = [line.lstrip() for line in cell.source.splitlines()]
         assert not [line for line in lines if line.startswith(("%", "!"))], cell.source
+        assert ".system(" not in cell.source and 'run_line_magic("pip"' not in cell.source
+
+
+def _install_cells(name="03_tuning.ipynb"):
+    code = _code_cells(_read(name))
+    return code[0].source, code[1].source
+
+
+def test_install_cell_builds_the_pip_requirement_from_das_keras_source(tmp_path):
+    source, install = _install_cells()
+    namespace = {}
+    # with a module that is there, the cell only defines `requirement` (no pip, no TensorFlow)
+    exec(re.sub(r"MODULES = \[.*\]", 'MODULES = ["json"]', install), namespace)
+    requirement = namespace["requirement"]
+    extras = "[tuning]" if importlib.util.find_spec("tensorflow") else "[cpu,tuning]"
+    assert requirement("das-keras", ["tuning"]) == f"das-keras{extras}"
+    assert requirement("das-keras==0.2.0", ["tuning"]) == f"das-keras{extras}==0.2.0"
+    url = "git+https://github.com/someone/das-keras@v0.2"
+    assert requirement(url, ["tuning"]) == f"das-keras{extras} @ {url}"
+    wheel = tmp_path / "das_keras-0.2.0-py3-none-any.whl"
+    assert requirement(str(wheel), ["tuning"]) == f"das-keras{extras} @ {wheel.as_uri()}"
+
+
+def test_install_cell_stops_with_a_clear_message_when_pip_fails(tmp_path):
+    """A missing package and a source that pip cannot install: the cell raises, naming it."""
+    source, install = _install_cells()
+    missing_wheel = tmp_path / "das_keras-9.9.9-py3-none-any.whl"  # not there
+    script = (
+        source.replace('"das-keras"', repr(str(missing_wheel)))
+        + "\n"
+        + install.replace('"das_keras"', '"das_keras_not_installed_here"')
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert result.returncode != 0
+    assert "RuntimeError: pip could not install" in result.stderr
+    assert "set DAS_KERAS_SOURCE in the first code cell" in result.stderr
+    assert "das_keras_not_installed_here not found: pip install das-keras[" in result.stdout
+    assert f"] @ {missing_wheel.as_uri()}" in result.stdout
+
+
+def test_notebook_3_shows_its_trials_as_a_figure():
+    code = _code_cells(_read("03_tuning.ipynb"))
+    figure_cells = [cell for cell in code if 'summary["trials"]' in cell.source]
+    assert figure_cells, "no cell plots the trials"
+    images = [o for o in figure_cells[0].outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1, "the trials figure is not in the saved outputs"
 
 
 @pytest.mark.slow
 @pytest.mark.shared_data
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_top_to_bottom_in_fast_mode(generator, name, tmp_path):
+def test_notebook_runs_top_to_bottom_in_fast_mode(builder, name, tmp_path):
     pytest.importorskip("nbclient", reason="nbclient is needed to execute the tutorials")
     pytest.importorskip("ipykernel", reason="ipykernel is needed to execute the tutorials")
     if name in NEEDS_SHARED_DATA and not SHARED_DATA.is_dir():
@@ -126,17 +174,10 @@ def test_notebook_runs_top_to_bottom_in_fast_mode(generator, name, tmp_path):
         "DAS_KERAS_POCUS": str(SHARED_DATA / "pocus"),
     }
     before = sorted(p.name for p in TUTORIALS.iterdir())
-    nb = _read(name)
-    executed, seconds = generator.execute(nb, tmp_path, fast=True, env_extra=env, timeout=600)
+    executed, seconds = builder.execute(_read(name), tmp_path, True, env_extra=env, timeout=600)
     print(f"{name}: {seconds:.1f} s in fast mode")
     assert sorted(p.name for p in TUTORIALS.iterdir()) == before, "the notebook wrote files here"
-    errors = [
-        output
-        for cell in _code_cells(executed)
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "error"
-    ]
+    code = _code_cells(executed)
+    errors = [o for cell in code for o in cell.get("outputs", []) if o.output_type == "error"]
     assert not errors
-    assert "fast mode" in "".join(
-        output.get("text", "") for output in _code_cells(executed)[1].get("outputs", [])
-    ), "the notebook did not see DAS_KERAS_FAST=1"
+    assert "fast mode" in _outputs_text(code), "the notebook did not see DAS_KERAS_FAST=1"
