@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,6 +59,8 @@ def test_preset_reproduces_its_published_test_metrics(name, request):
         assert metrics[key] == pytest.approx(metadata["test_metrics"][key], abs=1e-3), key
     assert metrics["num_samples"] == metadata["split_sizes"]["test"]
     assert metadata["weights_sha256"] == zoo.sha256_of(zoo.preset_dir(name) / zoo.WEIGHTS_FILE)
+    assert set(zoo.verify(zoo.preset_dir(name))) == set(zoo.CHECKED_FILES)
+    assert zoo.preprocessing(name)["input_shape"] == shape
     assert metadata["keras_version"] and metadata["das_keras_version"] and metadata["license"]
     if metadata["dataset"] == "pocus":
         assert "non-commercial" in metadata["license"].lower()
@@ -78,7 +81,7 @@ def test_missing_file_and_unknown_name(tmp_path):
     (folder / zoo.CONFIG_FILE).unlink()
     with pytest.raises(zoo.PresetError, match="config.json is missing"):
         zoo.load(folder)
-    with pytest.raises(zoo.PresetError, match="Did you mean das_synthetic"):
+    with pytest.raises(zoo.PresetError, match="DAS_KERAS_ZOO.*Did you mean das_synthetic"):
         zoo.load("das_synthetc")
     with pytest.raises(ValueError, match="`metadata` lacks"):
         zoo.save(None, tmp_path / "x", {"name": "x"})
@@ -110,3 +113,119 @@ def test_zoo_dirs_from_environment(tmp_path, monkeypatch):
     shutil.move(folder, tmp_path / "mine")
     monkeypatch.setenv("DAS_KERAS_ZOO", str(tmp_path))
     assert "mine" in zoo.list_presets()
+    assert zoo.load("mine", compile=False).input_shape == (None, 8, 16, 16, 1)
+
+
+def _builtin_copy(tmp_path, name="das_synthetic"):
+    folder = tmp_path / name
+    shutil.copytree(zoo.preset_dir(name), folder)
+    return folder
+
+
+def test_edited_config_is_refused_naming_config_json(tmp_path):
+    folder = _builtin_copy(tmp_path)
+    config = folder / zoo.CONFIG_FILE
+    assert '"activation": "softmax"' in config.read_text()
+    config.write_text(
+        config.read_text().replace('"activation": "softmax"', '"activation": "linear"')
+    )
+    with pytest.raises(zoo.PresetError, match=r"config\.json does not match its checksum"):
+        zoo.load(folder)
+
+
+def test_corrupt_metadata_is_named(tmp_path):
+    folder = _builtin_copy(tmp_path)
+    (folder / zoo.METADATA_FILE).write_text('{"name": "das_synthetic", ')
+    with pytest.raises(zoo.PresetError, match=r"metadata\.json does not match its checksum"):
+        zoo.load(folder)
+    with pytest.raises(zoo.PresetError, match=r"metadata\.json is not valid JSON"):
+        zoo.load_metadata(folder)
+    zoo.write_manifest(folder)  # even with a matching manifest the parse error names the file
+    with pytest.raises(zoo.PresetError, match=r"das_synthetic/metadata\.json is not valid JSON"):
+        zoo.load(folder)
+
+
+def test_unknown_layer_class_is_named(tmp_path):
+    folder = _builtin_copy(tmp_path)
+    config = folder / zoo.CONFIG_FILE
+    text = config.read_text().replace('"class_name": "UnfoldSlices"', '"class_name": "NoSuchLayer"')
+    config.write_text(text.replace('"das_keras>UnfoldSlices"', '"das_keras>NoSuchLayer"'))
+    zoo.write_manifest(folder)
+    with pytest.raises(zoo.PresetError, match=r"config\.json: Keras cannot build.*NoSuchLayer"):
+        zoo.load(folder)
+
+
+def test_missing_manifest_is_refused(tmp_path):
+    folder = _builtin_copy(tmp_path)
+    (folder / zoo.MANIFEST_FILE).unlink()
+    with pytest.raises(zoo.PresetError, match="has no manifest.json.*write_manifest"):
+        zoo.load(folder)
+
+
+def test_a_folder_in_the_working_directory_does_not_shadow_a_builtin(tmp_path, monkeypatch):
+    _, folder = _tiny_preset(tmp_path)  # input (8, 16, 16, 1); the built-in takes (32, 32, 32, 1)
+    monkeypatch.chdir(tmp_path)
+    shutil.move(folder, tmp_path / "das_synthetic")
+    assert zoo.load("das_synthetic", compile=False).input_shape == (None, 32, 32, 32, 1)
+    assert zoo.load_metadata("das_synthetic")["dataset"] == "synthetic"
+    assert zoo.load("./das_synthetic", compile=False).input_shape == (None, 8, 16, 16, 1)
+    assert zoo.preset_dir(Path("das_synthetic")) == Path("das_synthetic")
+    shutil.copytree("das_synthetic", "tiny2")
+    with pytest.raises(zoo.PresetError, match="pass './tiny2'"):
+        zoo.load("tiny2")
+
+
+def test_load_with_num_classes_gives_a_fresh_head(tmp_path):
+    base = zoo.load("das_synthetic", compile=False)
+    model = zoo.load("das_synthetic", num_classes=5)
+    assert model.output_shape == (None, 5)
+    assert model.get_layer("predictions").kernel.shape == (
+        base.get_layer("predictions").input.shape[-1],
+        5,
+    )
+    for layer in model.layers:
+        if layer.name != "predictions":
+            for new, old in zip(layer.get_weights(), base.get_layer(layer.name).get_weights()):
+                np.testing.assert_array_equal(new, old)
+    x = np.random.default_rng(0).random((4, 32, 32, 32, 1)).astype("float32")
+    model.fit(x, np.array([0, 1, 2, 4]), epochs=1, verbose=0)
+    for bad in (1, 2.5, "3", True):
+        with pytest.raises(ValueError, match="`num_classes` must be an integer >= 2"):
+            zoo.load("das_synthetic", num_classes=bad)
+
+
+def test_preprocessing_spec_is_saved_and_checks_inputs(tmp_path):
+    _, folder = _tiny_preset(tmp_path)
+    spec = zoo.load_metadata(folder)["preprocessing"]
+    assert spec == zoo.preprocessing(folder)
+    assert spec["input_shape"] == [8, 16, 16, 1] and spec["input_range"] == [0.0, 1.0]
+    assert spec["slice_axis"] == 1 and spec["channels"] == 1 and spec["dtype"] == "float32"
+    assert zoo.preprocessing("das_vesselmnist3d_28")["input_shape"] == [28, 28, 28, 1]
+    good = np.zeros((2, 8, 16, 16, 1), "float32")
+    assert zoo.check_inputs(folder, good) is good
+    with pytest.raises(ValueError, match=r"ranges over \[0, 255\].*expects \[0.0, 1.0\]"):
+        zoo.check_inputs(
+            spec, good + np.float32(255) * (np.arange(2) == 1)[:, None, None, None, None]
+        )
+    with pytest.raises(ValueError, match="shape"):
+        zoo.check_inputs(spec, np.zeros((2, 9, 16, 16, 1), "float32"))
+
+
+def test_shipped_presets_verify_and_may_be_redistributed():
+    shipped = sorted(
+        p.name
+        for p in zoo.resolve.BUILTIN_DIR.iterdir()
+        if p.is_dir() and (p / zoo.METADATA_FILE).is_file()
+    )
+    assert "das_vesselmnist3d_28" in shipped and "das_synthetic" in shipped
+    for name in shipped:
+        folder = zoo.resolve.BUILTIN_DIR / name
+        zoo.verify(folder)
+        assert zoo.is_redistributable(zoo.load_metadata(folder)), name
+    for name, entry in zoo.catalog().items():
+        assert name not in shipped and not zoo.is_redistributable(entry["metadata"])
+        assert entry["source"].startswith("hf://")
+        local = zoo.resolve.SOURCE_ZOO_DIR / name
+        if local.is_dir():  # a checkout: the catalog describes the committed files
+            assert entry["manifest"] == zoo.verify(local)
+            assert entry["metadata"] == zoo.load_metadata(local)

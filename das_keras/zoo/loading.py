@@ -3,6 +3,7 @@
 import datetime
 import json
 import numbers
+import re
 from pathlib import Path
 
 import numpy as np
@@ -193,13 +194,25 @@ def _build(folder):
         model = keras.models.model_from_json((folder / CONFIG_FILE).read_text())
     except Exception as error:  # unknown class, bad config: Keras names neither file nor folder
         raise PresetError(
-            f"{folder / CONFIG_FILE}: Keras cannot build the model: {error}"
+            f"{folder / CONFIG_FILE}: Keras cannot build the model: {_short(error)}"
         ) from None
     try:
         model.load_weights(folder / WEIGHTS_FILE)
     except Exception as error:
         raise PresetError(f"{folder / WEIGHTS_FILE}: the weights do not load: {error}") from None
     return model
+
+
+def _short(error):
+    """The gist of a Keras deserialization error (its full text repeats the whole config)."""
+    text = str(error)
+    unknown = re.search(r"Could not locate class '[^']+'", text)
+    if unknown:
+        return (
+            f"{unknown.group(0)}: a layer that neither Keras nor das-keras defines; import the "
+            "module that registers it before loading."
+        )
+    return text if len(text) < 500 else text[:500] + " ..."
 
 
 def with_new_head(model, num_classes):
