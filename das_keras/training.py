@@ -2,11 +2,22 @@
 
 A run folder holds everything needed to resume, inspect and reuse a run:
 
-    run_config.json      the arguments of the run (a resumed run must match them)
-    backup/              Keras BackupAndRestore state: an interrupted run resumes from here
-    best.weights.h5      the weights of the epoch with the lowest validation loss so far
-    log.csv, tensorboard/  per-epoch logs
+    run_config.json      the arguments of the run (a resumed run must match them), written only
+                         after the arguments, the data and the model were checked
+    backup/              resume state (Keras BackupAndRestore): a stopped run resumes from here
+    best.weights.h5      the weights of the epoch with the lowest validation loss so far, with
+                         that loss stored in the file
+    log.csv, tensorboard/  per-epoch logs, one log row per epoch across resumes
+    run_state.json       whether fit ran to its end
+    run.lock, run.lock.pid  the lock of the trainer working in the folder, and its PID
     model.keras          the final model, with the best-validation-loss weights
+
+What is guaranteed (see `das_keras.run_folder`): one trainer per folder (a second one is refused
+with the holder's PID; the OS drops the lock when a process dies); every file is written whole or
+not at all (temporary file, then rename); at each epoch's end the best weights and the log are
+written before the backup, and a resume drops log rows the backup does not hold, so the log stays
+complete and the best weights are never replaced by a worse epoch; a failed write stops the run
+with a `run_folder.RunFolderError` that names the file.
 """
 
 import contextlib
@@ -228,6 +239,13 @@ def train_run(
     Returns:
         (model, history): the trained `keras.Model` (best weights) and a dict of per-epoch logs
         of the whole run, read back from log.csv.
+
+    Raises:
+        ValueError: an argument is out of range (epochs, batch_size, patience, learning_rate,
+            k against the data's T, names), or `output_dir` holds a run with other settings;
+            nothing is written then.
+        das_keras.run_folder.RunLockedError: another process trains in `output_dir`.
+        das_keras.run_folder.RunFolderError: a file of the run folder could not be written.
 
     Example:
         >>> model, history = train_run("runs/demo", "synthetic", epochs=2)  # doctest: +SKIP
