@@ -45,6 +45,9 @@ def _from_url(url):
             f"'{address}#sha256=<64 hex digits>' (get it with `sha256sum`)."
         )
     name = os.path.basename(urllib.parse.urlsplit(address).path) or "preset.tar.gz"
+    cache_dir = os.environ.get("DAS_KERAS_CACHE") or None
+    if cache_dir:  # get_file falls back to /tmp/.keras when the folder does not exist yet
+        os.makedirs(cache_dir, exist_ok=True)
     try:
         extracted = keras.utils.get_file(
             fname=f"{sha256[:16]}-{name}",
@@ -52,7 +55,7 @@ def _from_url(url):
             file_hash=sha256,
             hash_algorithm="sha256",
             extract=True,
-            cache_dir=os.environ.get("DAS_KERAS_CACHE") or None,
+            cache_dir=cache_dir,
             cache_subdir=CACHE_SUBDIR,
         )
     except ValueError as error:  # get_file's "Incomplete or corrupted file detected"
