@@ -11,7 +11,10 @@ $(STAMP): requirements-lock.txt setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-lock.txt
 	$(BIN)/pip install --quiet --no-deps -e .
-	$(BIN)/pip check
+	# medmnist (only for the INFO-table test) requires torch and torchvision: --no-deps keeps
+	# them out, so `pip check` may report medmnist's requirements, and only those
+	$(BIN)/pip install --quiet --no-deps medmnist==3.0.2
+	$(BIN)/pip check > $(VENV)/pip-check.txt || ! grep -v '^medmnist ' $(VENV)/pip-check.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
