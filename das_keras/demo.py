@@ -48,7 +48,7 @@ def run_demo(
     for sampler in DEMO_SAMPLERS:
         keras.utils.set_random_seed(seed)
         start = time.perf_counter()
-        model = train_demo_model(sampler, data, k, epochs, seed)
+        model = train_demo_model(sampler, data, k, epochs, seed, progress=bool(verbose))
         probabilities = model.predict(data["test"]["x"], batch_size=64, verbose=0)
         indices = _chosen_indices(model, data["test"]["x"])
         results[sampler] = {
@@ -75,14 +75,17 @@ def run_demo(
     return results
 
 
-def train_demo_model(sampler, data, k, epochs, seed):
+def train_demo_model(sampler, data, k, epochs, seed, progress=False):
     """Builds and fits one demo model; returns it with its best-validation-loss weights.
+
+    With `progress`, a tqdm bar counts the epochs (`tqdm.keras.TqdmCallback`).
 
     Every sampler's model gets precise BatchNorm statistics (`das_keras.batch_norm`) before each
     validation: with 24 steps per epoch the moving averages lag behind the weights and the
     validation loss that picks the epoch swings by 10x between epochs.
     """
     import keras
+    from tqdm.keras import TqdmCallback
 
     from das_keras.batch_norm import PreciseBatchNorm
     from das_keras.models import build_classifier, small_cnn
@@ -107,7 +110,11 @@ def train_demo_model(sampler, data, k, epochs, seed):
         verbose=0,
         validation_data=(data["val"]["x"], data["val"]["y"]),
         # BatchNorm statistics of the current weights before each validation (see batch_norm.py)
-        callbacks=[PreciseBatchNorm(data["train"]["x"], num_batches=8), best],
+        callbacks=[
+            PreciseBatchNorm(data["train"]["x"], num_batches=8),
+            best,
+            *([TqdmCallback(verbose=0, desc=sampler)] if progress else []),
+        ],
     )
     return model
 

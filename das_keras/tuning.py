@@ -412,9 +412,10 @@ def trial_summary(tuner):
 
     Returns:
         dict with "objective" (name), "direction", "num_trials", "num_completed", "best" (None
-        when no trial completed; else {"trial_id", "score", "hyperparameters"} without
-        keras-tuner's own "tuner/..." entries), "trials" (every completed trial in that form,
-        in trial order) and "failures" (messages of failed trials).
+        when no trial completed; else {"trial_id", "trial_number", "score", "hyperparameters"}
+        without keras-tuner's own "tuner/..." entries; "trial_number" counts from 1 as
+        keras-tuner prints "Trial N": trial_id "0" is Trial 1), "trials" (every completed
+        trial in that form, in trial order) and "failures" (messages of failed trials).
 
     Example:
         >>> trial_summary(tuner)["best"]["hyperparameters"]  # doctest: +SKIP
@@ -437,9 +438,49 @@ def trial_summary(tuner):
     }
 
 
+def trial_number(trial_id):
+    """The number keras-tuner shows for a trial ("Trial N", "Running Trial #N"), from 1.
+
+    keras-tuner's oracles name each new trial by the count of earlier trials ("0", "1", ...,
+    zero-padded to the width of max_trials: "00", "01", ...) and print that count plus one.
+
+    Args:
+        trial_id: a keras-tuner trial_id string.
+
+    Returns:
+        int, or None for a trial_id that is not such a count (a custom oracle's).
+
+    Example:
+        >>> trial_number("01")
+        2
+    """
+    return int(trial_id) + 1 if str(trial_id).isdigit() else None
+
+
+def tensorboard_callback(log_dir):
+    """A TensorBoard callback for `tuner.search(..., callbacks=[...])`, with HParams.
+
+    keras-tuner gives every trial its own copy writing to `log_dir/<trial_id>/execution<N>`,
+    and adds the trial's hyperparameters and objective for TensorBoard's HParams dashboard
+    (TensorFlow backend; needs the `tensorboard` package). View with `tensorboard --logdir DIR`.
+
+    Args:
+        log_dir: folder of the search's logs.
+
+    Returns:
+        A `keras.callbacks.TensorBoard` (epoch metrics only: no graph, no profile).
+
+    Example:
+        >>> callback = tensorboard_callback("runs/tune/tensorboard")
+        >>> tuner.search(train, validation_data=val, callbacks=[callback])  # doctest: +SKIP
+    """
+    return keras.callbacks.TensorBoard(str(log_dir), write_graph=False, profile_batch=0)
+
+
 def _trial_record(trial):
     return {
         "trial_id": trial.trial_id,
+        "trial_number": trial_number(trial.trial_id),
         "score": float(trial.score),
         "hyperparameters": {
             name: value

@@ -268,5 +268,6 @@ def test_cli_verify_reports_onnxruntime_failure_without_traceback(
 
 
 def test_cli_reports_a_missing_model_file(tmp_path, capsys):
-    assert _run_cli(["--model", str(tmp_path / "none.keras"), "--output", "x.onnx"]) == 1
+    # a bad argument: exit code 2, as for every command (1 is a failed export or verification)
+    assert _run_cli(["--model", str(tmp_path / "none.keras"), "--output", "x.onnx"]) == 2
     assert "no model file at" in capsys.readouterr().err

@@ -270,7 +270,10 @@ def test_cli_search_resumes_and_reports_on_vessel(shared_data, tmp_path, capsys)
     assert args.func(args) == 0
     out = capsys.readouterr().out
     assert "Reloading Tuner" in out and "2 trials, 2 completed" in out
-    assert f"best trial {best['best_trial']}: val_auc {best['val_objective']:.4f}" in out
+    number, trial_id = best["best_trial_number"], best["best_trial"]
+    assert number == int(trial_id) + 1  # keras-tuner prints trial_id "0" as "Trial 1"
+    score = best["val_objective"]
+    assert f"best: Trial {number} (trial_id {trial_id!r}): val_auc {score:.4f}" in out
     assert "k: 7" in out
     assert {d: (project / d / "trial.json").read_text() for d in _trial_dirs(project)} == first
     again = json.loads((output / "best.json").read_text())

@@ -1,9 +1,9 @@
 """`das-keras explain`: a figure of the slices a model chose for one input, and its prediction."""
 
 import os
-import sys
 
-from das_keras.training import DATASETS
+from das_keras.commands.common import handles_errors, load_model, non_negative_int, positive_int
+from das_keras.defaults import DATASET_NAMES
 
 KINDS = ("montage", "matrix", "compare")
 
@@ -46,11 +46,13 @@ def register(subparsers):
         metavar="FILE.npy",
         help="one volume, (T, H, W, C) or (T, H, W), as the model takes it (e.g. floats in [0, 1])",
     )
-    source.add_argument("--index", type=int, metavar="N", help="take element N of --split")
+    source.add_argument(
+        "--index", type=non_negative_int, metavar="N", help="take element N of --split"
+    )
     parser.add_argument(
         "--dataset",
         default=None,
-        help=f"with --index: one of {', '.join(DATASETS)} (default: the preset's data set, "
+        help=f"with --index: one of {', '.join(DATASET_NAMES)} (default: the preset's data set, "
         "else synthetic)",
     )
     parser.add_argument(
@@ -58,9 +60,7 @@ def register(subparsers):
         default=None,
         help="data folder: MedMNIST3D files, the POCUS or BUSV root (default: $DAS_KERAS_DATA)",
     )
-    parser.add_argument(
-        "--split", default="test", choices=("train", "val", "test"), help="(default: test)"
-    )
+    parser.add_argument("--split", default="test", choices=("train", "val", "test"))
     parser.add_argument(
         "--size",
         type=int,
@@ -69,15 +69,19 @@ def register(subparsers):
         help="MedMNIST3D size (default: from the model's input shape)",
     )
     parser.add_argument(
-        "--frames", type=int, default=None, help="frames per clip T (default: the model's T)"
+        "--frames",
+        type=positive_int,
+        default=None,
+        help="frames per clip T (default: the model's T)",
     )
     parser.add_argument(
-        "--frame-size", type=int, default=None, help="clip frame size (default: the model's H)"
+        "--frame-size",
+        type=positive_int,
+        default=None,
+        help="clip frame size (default: the model's H)",
     )
     parser.add_argument("--output", required=True, metavar="PNG", help="the figure to write")
-    parser.add_argument(
-        "--kind", default="montage", choices=KINDS, help="the figure (default: montage)"
-    )
+    parser.add_argument("--kind", default="montage", choices=KINDS, help="the figure")
     parser.add_argument(
         "--compare-model",
         action="append",
@@ -89,13 +93,10 @@ def register(subparsers):
     return parser
 
 
+@handles_errors
 def run(args):
     """Runs `das-keras explain`; prints errors in the input as one line and returns 2."""
-    try:
-        return _explain(args)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"das-keras explain: error: {error}", file=sys.stderr)
-        return 2
+    return _explain(args)
 
 
 def _explain(args):
@@ -118,7 +119,7 @@ def _explain(args):
     else:
         samplers = {f"this model ({_model_name(args)})": model}
         for path in args.compare_model:
-            samplers[os.path.basename(path)] = _load_keras_model(path, "--compare-model")
+            samplers[os.path.basename(path)] = load_model(path, "--compare-model")
         samplers["uniform"] = UniformSampler(k=len(indices))
         fig = viz.compare_samplers(samplers, volume)
 
@@ -145,18 +146,7 @@ def _load_model(args):
         model = zoo.load(args.preset, compile=False)
         load_metadata = getattr(zoo, "load_metadata", None)
         return model, (load_metadata(args.preset) if load_metadata else {}) or {}
-    return _load_keras_model(args.model, "--model"), {}
-
-
-def _load_keras_model(path, option):
-    import keras
-
-    import das_keras  # noqa: F401  (registers the layers for loading)
-
-    file = os.path.join(path, "model.keras") if os.path.isdir(path) else path
-    if not os.path.isfile(file):
-        raise FileNotFoundError(f"{option}: no model file at {file}.")
-    return keras.models.load_model(file, compile=False)
+    return load_model(args.model, "--model"), {}
 
 
 def _load_volume(args, model, metadata):
@@ -188,8 +178,6 @@ def _load_volume(args, model, metadata):
 
     from das_keras.training import load_splits
 
-    if args.index < 0:
-        raise ValueError(f"--index must be >= 0; received {args.index}.")
     dataset = args.dataset or metadata.get("dataset") or "synthetic"
     num_frames, height = expected[0], expected[1]
     splits = load_splits(

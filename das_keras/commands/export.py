@@ -1,9 +1,8 @@
 """`das-keras export`: a trained model to ONNX or a SavedModel, optionally checked against Keras."""
 
 import sys
-from pathlib import Path
 
-import numpy as np
+from das_keras.commands.common import handles_errors, load_model, positive_float, positive_int
 
 FORMATS = ("onnx", "saved_model")
 
@@ -28,12 +27,15 @@ def register(subparsers):
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help="a .keras file, or a run folder holding model.keras")
     source.add_argument("--preset", help="a zoo preset name (see `das-keras zoo`)")
-    parser.add_argument("--format", default="onnx", choices=FORMATS, help="(default: onnx)")
+    parser.add_argument("--format", default="onnx", choices=FORMATS)
     parser.add_argument(
         "--output", required=True, help="the .onnx file, or the SavedModel folder, to write"
     )
     parser.add_argument(
-        "--opset", type=int, default=None, help="ONNX opset, 13-18 (default: 17; onnx only)"
+        "--opset",
+        type=positive_int,
+        default=None,
+        help="ONNX opset, 13-18 (default: 17; onnx only)",
     )
     parser.add_argument(
         "--indices",
@@ -59,33 +61,45 @@ def _add_verify_arguments(parser):
     )
     group.add_argument("--data-dir", default=None, help="data folder (default: $DAS_KERAS_DATA)")
     group.add_argument("--size", type=int, default=28, choices=(28, 64), help="MedMNIST3D size")
-    group.add_argument("--frames", type=int, default=32, help="frames per clip T (POCUS, BUSV)")
-    group.add_argument("--frame-size", type=int, default=64, help="clip frame size (POCUS, BUSV)")
-    group.add_argument("--batch-size", type=int, default=16)
     group.add_argument(
-        "--num-batches", type=int, default=2, help="test batches (or random batches) to compare"
+        "--frames", type=positive_int, default=32, help="frames per clip T (POCUS, BUSV)"
     )
     group.add_argument(
-        "--atol", type=float, default=1e-4, help="largest accepted max abs difference (1e-4)"
+        "--frame-size", type=positive_int, default=64, help="clip frame size (POCUS, BUSV)"
+    )
+    group.add_argument("--batch-size", type=positive_int, default=16)
+    group.add_argument(
+        "--num-batches",
+        type=positive_int,
+        default=2,
+        help="test batches (or random batches) to compare",
+    )
+    group.add_argument(
+        "--atol", type=positive_float, default=1e-4, help="largest accepted max abs difference"
     )
 
 
+@handles_errors
 def run(args):
-    """Runs `das-keras export`; returns the exit code (1 on a failed export or verification)."""
+    """Runs `das-keras export`; returns the exit code.
+
+    1 when the exported model fails to run, or its verification fails; 2 for bad arguments
+    (a missing model file, --opset with a SavedModel, ...).
+    """
     from das_keras import export
 
+    if args.opset is not None and args.format != "onnx":
+        raise ValueError(f"`--opset` applies to --format onnx only; received {args.format}.")
+    model = _load_model(args)
+    exporter = export.to_onnx if args.format == "onnx" else export.to_saved_model
+    options = {"opset": args.opset} if args.format == "onnx" else {}
     try:
-        model = _load_model(args)
-        exporter = export.to_onnx if args.format == "onnx" else export.to_saved_model
-        options = {"opset": args.opset} if args.format == "onnx" else {}
-        if args.opset is not None and args.format != "onnx":
-            raise ValueError(f"`--opset` applies to --format onnx only; received {args.format}.")
         path = exporter(model, args.output, return_indices=args.indices, **options)
         print(f"exported {model.name} ({args.format}) to {path}")
         if not args.verify:
             return 0
         report = _verify(model, path, args)
-    except (ValueError, ImportError, OSError, export.ExportedModelError) as error:
+    except export.ExportedModelError as error:
         print(f"das-keras export: error: {error}", file=sys.stderr)
         return 1
     print(verification_table(report))
@@ -93,19 +107,11 @@ def run(args):
 
 
 def _load_model(args):
-    import keras
-
-    import das_keras  # noqa: F401  (registers the sampler layers for deserialization)
-
     if args.preset:
         from das_keras import zoo
 
         return zoo.load(args.preset, compile=False)
-    path = Path(args.model)
-    path = path / "model.keras" if path.is_dir() else path
-    if not path.is_file():
-        raise FileNotFoundError(f"`--model`: no model file at {path}.")
-    return keras.saving.load_model(path, compile=False)
+    return load_model(args.model, "`--model`")
 
 
 def _verify(model, path, args):
@@ -137,6 +143,8 @@ def verification_inputs(model, args):
             f"`--num-batches` and `--batch-size` must be >= 1; received {args.num_batches} and "
             f"{args.batch_size}."
         )
+    import numpy as np
+
     if args.dataset is None:
         shape = (args.num_batches * args.batch_size, *model.inputs[0].shape[1:])
         inputs = np.random.default_rng(0).uniform(size=shape).astype("float32")

@@ -26,6 +26,9 @@ workers with the same arguments and output folder, told apart by environment var
     KERASTUNER_TUNER_ID=tuner1 das-keras tune --dataset vessel --output runs/t --trials 20 &
     wait
 
+TensorBoard logs of every trial, with its hyperparameters for the HParams dashboard, are in
+`<output>/tensorboard` (`tensorboard --logdir <output>/tensorboard`).
+
 The chief serves the oracle and, once the workers have run all trials, reports the best
 configuration, evaluates it on the test split and saves the preset; the workers train trials and
 exit without reporting.
@@ -37,10 +40,26 @@ import os
 import sys
 import warnings
 
-from das_keras.commands.common import add_data_arguments, data_options, metrics_table, parse_k
+from das_keras.commands.common import (
+    add_data_arguments,
+    data_options,
+    evaluate_split,
+    metrics_table,
+    non_negative_int,
+    parse_k,
+    positive_int,
+)
 
 # Arguments that do not change what is searched: they may differ between runs of one search.
-RUN_ONLY_ARGUMENTS = ("trials", "verbose", "save_preset", "preset_name", "data_dir", "output")
+RUN_ONLY_ARGUMENTS = (
+    "trials",
+    "verbose",
+    "save_preset",
+    "preset_name",
+    "data_dir",
+    "output",
+    "debug",
+)
 # Arguments added after searches were saved: a saved search without them used these values.
 ADDED_ARGUMENT_DEFAULTS = {"augment": False, "lr_schedule": "constant", "precise_bn": False}
 
@@ -79,7 +98,6 @@ def register(subparsers):
         "validation split. Running the same command again continues the search in --output; the "
         "best model is then evaluated on the test split and can be saved as a zoo preset.",
         epilog=DISTRIBUTED_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_data_arguments(parser)
     parser.add_argument(
@@ -93,13 +111,13 @@ def register(subparsers):
     )
     parser.add_argument(
         "--trials",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="trials in total, across resumed runs (default: 10; Hyperband: its whole schedule)",
     )
     parser.add_argument(
         "--epochs",
-        type=_positive_int,
+        type=positive_int,
         default=10,
         help="epochs per trial; Hyperband: epochs of its longest trials (default: 10)",
     )
@@ -151,10 +169,12 @@ def register(subparsers):
     parser.add_argument(
         "--backbone", default="small_cnn", choices=("small_cnn", "mobilenetv3small")
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of oracle, weights and data")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of oracle, weights and data"
+    )
     parser.add_argument(
         "--train-batches",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="use only this many training batches per epoch (quick searches; default: all)",
     )
@@ -253,7 +273,10 @@ def run(args):
         validation_data=splits.val,
         epochs=args.epochs,
         class_weight=None if args.no_class_weights else splits.class_weight,
-        callbacks=_recipe_callbacks(args, train),
+        callbacks=[
+            *_recipe_callbacks(args, train),
+            tuning.tensorboard_callback(os.path.join(args.output, "tensorboard")),
+        ],
         verbose=args.verbose,
     )
     if tuning.is_worker():
@@ -272,7 +295,10 @@ def run(args):
         for message in summary["failures"][-3:]:
             print(message, file=sys.stderr)
         return 1
-    print(f"best trial {best['trial_id']}: {summary['objective']} {best['score']:.4f}")
+    print(
+        f"best: Trial {best['trial_number']} (trial_id {best['trial_id']!r}): "
+        f"{summary['objective']} {best['score']:.4f}"
+    )
     for name, value in best["hyperparameters"].items():
         print(f"  {name}: {value}")
 
@@ -282,12 +308,14 @@ def run(args):
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         model = tuner.get_best_models(1)[0]
     metrics = _evaluate_test(model, args)
+    print(f"TensorBoard logs with HParams: {os.path.join(args.output, 'tensorboard')}")
     print(f"best model on the test split of {args.dataset}:")
     print(metrics_table(metrics))
     result = {
         "dataset": args.dataset,
         "objective": summary["objective"],
         "best_trial": best["trial_id"],
+        "best_trial_number": best["trial_number"],
         "val_objective": best["score"],
         "hyperparameters": best["hyperparameters"],
         "k_slices": int(model.get_layer("sampler").num_selected),
@@ -317,9 +345,7 @@ def _recipe_callbacks(args, train):
 
 
 def _evaluate_test(model, args):
-    from das_keras.training import evaluate_run
-
-    return evaluate_run(model, args.dataset, "test", args.batch_size, **data_options(args))
+    return evaluate_split(model, args.dataset, "test", args.batch_size, **data_options(args))
 
 
 def _preset_metadata(args, splits, model, result):
@@ -403,16 +429,6 @@ def _write_json(path, data):
 
 
 # --- value parsers --------------------------------------------------------------------------
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an int >= 1; received {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an int >= 1; received {text!r}")
-    return value
 
 
 def _split(text):
