@@ -8,9 +8,10 @@ What `das_keras.training.train_run` relies on here:
 - Atomic writes (`atomic_write`): every file of the run folder is written to a temporary file
   beside it and renamed onto its name, so a crash or a full disk leaves the old file or the new
   one, never a torn one. A failed write stops the run with a `RunFolderError` that names the file.
-- One order per epoch: best weights, then log.csv, then the resume backup last. A backup therefore
-  never runs ahead of the log and the best weights; `reconcile` drops log rows of epochs that the
-  backup does not hold (they are trained again), so log.csv keeps one row per epoch.
+- One order per epoch: best weights, then the resume backup (which carries the epoch's log row),
+  then log.csv. On a resume `reconcile` drops log rows of epochs that the backup does not hold
+  (they are trained again) and restores the backup's row if a crash lost it, so log.csv keeps
+  exactly one row per epoch.
 - The best weights carry their validation loss inside the file (an HDF5 attribute, renamed into
   place with the weights in one step). A resumed run starts from that value, so the best weights
   are never replaced by a worse epoch.
@@ -34,6 +35,7 @@ LOCK_NAME = "run.lock"
 STATE_NAME = "run_state.json"
 VAL_LOSS_ATTR = "das_keras_val_loss"
 EPOCH_ATTR = "das_keras_epoch"
+LOG_ROW_ATTR = "das_keras_log_row"
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read once: os.umask can only be read by setting it
 
@@ -220,8 +222,9 @@ class Backup(keras.callbacks.BackupAndRestore):
     """`keras.callbacks.BackupAndRestore` with atomic writes, and a state file that says when fit
     ran to its end.
 
-    The epoch count is stored in the weights file as well, so weights and epoch always agree
-    (the metadata JSON, written second, can lag behind after a crash).
+    The epoch count and the epoch's log row are stored in the weights file as well, so weights,
+    epoch and row always agree (the metadata JSON, written second, can lag behind after a crash),
+    and `reconcile` can restore a log row that a crash lost after the backup was written.
 
     Args:
         backup_dir: the backup folder.
@@ -231,6 +234,12 @@ class Backup(keras.callbacks.BackupAndRestore):
     def __init__(self, backup_dir, state_path):
         super().__init__(backup_dir)
         self.state_path = os.fspath(state_path)
+        self._row = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        # as CSVLog writes it: the values' str()
+        self._row = {"epoch": str(epoch), **{k: str(v) for k, v in (logs or {}).items()}}
+        super().on_epoch_end(epoch, logs)
 
     def on_train_begin(self, logs=None):
         write_text(self.state_path, json.dumps({"finished": False}))
@@ -243,11 +252,11 @@ class Backup(keras.callbacks.BackupAndRestore):
 
     def _save_model(self):
         os.makedirs(self.backup_dir, exist_ok=True)
-        epoch = self._current_epoch
+        epoch, row = self._current_epoch, json.dumps(self._row)
 
         def write(temporary):
             self.model.save_weights(temporary)
-            _set_attributes(temporary, {EPOCH_ATTR: epoch})
+            _set_attributes(temporary, {EPOCH_ATTR: epoch, LOG_ROW_ATTR: row})
 
         atomic_write(self._weights_path, write)
         write_text(self._training_metadata_path, json.dumps({"epoch": epoch, "batch": 0}))
@@ -295,8 +304,9 @@ def reconcile(log_path, best_path, backup_dir):
     """Brings a run folder to the state of its backup before a resume.
 
     Log rows of epochs the backup does not hold are dropped (the resumed fit trains and logs
-    them again). Best weights from before their validation loss was stored in the file get it
-    from the lowest logged one, read before any row is dropped.
+    them again); the row of the backup's last epoch is restored from the backup when a crash
+    lost it. Best weights from before their validation loss was stored in the file get it from
+    the lowest logged one, read before any row is dropped.
 
     Args:
         log_path, best_path, backup_dir: the run folder's log.csv, best weights and backup.
@@ -308,11 +318,24 @@ def reconcile(log_path, best_path, backup_dir):
             _restamp(best_path, min(logged))
     start = backup_epoch(backup_dir)
     kept = [row for row in rows if int(row["epoch"]) < start]
-    if len(kept) < len(rows):
-        if kept:
-            _write_csv(log_path, fields, kept)
-        else:
-            os.remove(log_path)
+    last = _backup_row(backup_dir)
+    if last and int(last["epoch"]) == start - 1 and all(r["epoch"] != last["epoch"] for r in kept):
+        fields = fields or ["epoch", *sorted(set(last) - {"epoch"})]
+        kept.append({key: last.get(key, "NA") for key in fields})
+    elif len(kept) == len(rows):
+        return
+    if kept:
+        _write_csv(log_path, fields, kept)
+    else:
+        os.remove(log_path)
+
+
+def _backup_row(backup_dir):
+    row = _attribute(os.path.join(backup_dir, "latest.weights.h5"), LOG_ROW_ATTR)
+    with contextlib.suppress(TypeError, ValueError):
+        row = json.loads(row)
+        return row if isinstance(row, dict) and "epoch" in row else None
+    return None
 
 
 def read_csv(path):

@@ -14,10 +14,11 @@ A run folder holds everything needed to resume, inspect and reuse a run:
 
 What is guaranteed (see `das_keras.run_folder`): one trainer per folder (a second one is refused
 with the holder's PID; the OS drops the lock when a process dies); every file is written whole or
-not at all (temporary file, then rename); at each epoch's end the best weights and the log are
-written before the backup, and a resume drops log rows the backup does not hold, so the log stays
-complete and the best weights are never replaced by a worse epoch; a failed write stops the run
-with a `run_folder.RunFolderError` that names the file.
+not at all (temporary file, then rename); at each epoch's end the best weights are written
+before the backup, and a resume reconciles log.csv with the backup (rows it does not hold are
+dropped, its own epoch's row restored), so the log stays complete, without duplicates, and the
+best weights are never replaced by a worse epoch; a failed write stops the run with a
+`run_folder.RunFolderError` that names the file.
 """
 
 import contextlib
@@ -343,12 +344,12 @@ def train_run(
         *([PreciseBatchNorm(splits.train, num_batches=20)] if precise_bn else []),
         keras.callbacks.EarlyStopping("val_loss", patience=patience),
         *_schedule_callbacks(lr_schedule, learning_rate, epochs),
-        # at each epoch's end in this order: best weights, log, then the resume backup, so that
-        # the backup never runs ahead of what is logged and kept (see das_keras.run_folder)
+        # at each epoch's end in this order: best weights, the resume backup (it carries the
+        # epoch's log row), then the log, so that a resume can reconcile them (see run_folder)
         run_folder.BestWeights(best_path, "val_loss"),
+        run_folder.Backup(backup, os.path.join(write_dir, run_folder.STATE_NAME)),
         run_folder.CSVLog(log_path),
         keras.callbacks.TensorBoard(os.path.join(write_dir, "tensorboard")),
-        run_folder.Backup(backup, os.path.join(write_dir, run_folder.STATE_NAME)),
     ]
     # Arguments, data and model are checked above and nothing is written before here, so a
     # failed start leaves the folder as it was. The lock refuses a second trainer at once.

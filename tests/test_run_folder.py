@@ -56,12 +56,29 @@ def _log(run):
 
 
 def _disk_full_at_epoch_2(monkeypatch, run, target):
-    """The first weights write into `target` ("best": the run folder, "backup": its backup)
-    at the end of epoch 2 or later raises ENOSPC; returns the list of failed writes."""
+    """The first write of `target` ("best": weights into the run folder, "backup": weights into
+    its backup, "log": log.csv) at the end of epoch 2 or later raises ENOSPC; returns the list of
+    failed writes."""
     import keras
 
+    from das_keras import run_folder
+
     save_weights = keras.Model.save_weights
+    write_csv = run_folder._write_csv
     failed = []
+
+    def no_space(temporary):
+        raise OSError(errno.ENOSPC, "No space left on device", temporary)
+
+    def failing_log(path, fields, rows):
+        if len(rows) > 2 and not failed:
+            failed.append(path)
+            return run_folder.atomic_write(path, no_space)
+        return write_csv(path, fields, rows)
+
+    if target == "log":
+        monkeypatch.setattr(run_folder, "_write_csv", failing_log)
+        return failed
 
     def failing(self, filepath, *args, **kwargs):
         folder = os.path.dirname(os.path.abspath(filepath))
@@ -77,7 +94,7 @@ def _disk_full_at_epoch_2(monkeypatch, run, target):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", ["best", "backup"])
+@pytest.mark.parametrize("target", ["best", "backup", "log"])
 def test_failed_write_stops_the_run_and_the_resume_keeps_the_best_and_a_complete_log(
     tiny_data, monkeypatch, tmp_path, target
 ):
@@ -193,6 +210,25 @@ def test_atomic_write_keeps_the_old_file_when_the_writer_fails(tmp_path):
         atomic_write(path, torn)
     assert path.read_text() == "old" and os.listdir(tmp_path) == ["log.csv"]
     assert oct(path.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's private mode
+
+
+def test_reconcile_restores_the_backups_log_row_when_a_crash_lost_it(tmp_path):
+    import keras
+
+    from das_keras.run_folder import Backup, reconcile
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    backup = Backup(tmp_path / "backup", tmp_path / "run_state.json")
+    backup.set_model(model)
+    backup.on_epoch_end(2, {"loss": 0.7, "val_loss": 0.6})  # the backup of epoch 2 ...
+    log = tmp_path / "log.csv"  # ... was written, the log row of epoch 2 was not
+    log.write_text("epoch,loss,val_loss\n0,1.0,0.9\n1,0.8,0.5\n")
+
+    reconcile(log, tmp_path / "best.weights.h5", tmp_path / "backup")
+
+    assert log.read_text() == "epoch,loss,val_loss\n0,1.0,0.9\n1,0.8,0.5\n2,0.7,0.6\n"
+    reconcile(log, tmp_path / "best.weights.h5", tmp_path / "backup")  # a second time: no change
+    assert _log(tmp_path)[1] == [0, 1, 2]
 
 
 def test_reconcile_drops_log_rows_beyond_the_backup_and_stamps_old_best_weights(tmp_path):
