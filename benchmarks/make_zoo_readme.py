@@ -19,15 +19,30 @@ NOT_AVAILABLE_HERE = {
 
 HEADER = """# das-keras model zoo
 
-Pretrained presets, each a folder with `config.json`, `model.weights.h5` and `metadata.json`
-(recipe, test metrics, versions, sha256 of the weights, license). Load one in a line:
+Pretrained presets, each a folder with `config.json`, `model.weights.h5`, `metadata.json`
+(recipe, test metrics, preprocessing spec, versions, licence) and `manifest.json` (the sha256 of
+the other three, checked by every load). Load one in a line:
 
 ```python
 import das_keras as dk
-model = dk.zoo.load("das_vesselmnist3d_28")   # checks the weights' sha256
+model = dk.zoo.load("das_vesselmnist3d_28")                 # checks config, metadata and weights
+model = dk.zoo.load("das_vesselmnist3d_28", num_classes=5)  # same backbone, a fresh head
+dk.zoo.preprocessing("das_vesselmnist3d_28")                # input shape, range [0, 1], slice axis
 ```
 
 and reproduce its test numbers with `das-keras zoo evaluate NAME --data-dir <data folder>`.
+
+**Where they live.** Presets whose licence allows redistribution (MedMNIST3D, CC BY 4.0; synthetic)
+are in `das_keras/presets/` and ship in the wheel: after `pip install das-keras` they list and load
+offline. The POCUS presets (non-commercial) stay in this `zoo/` folder, outside the package; the
+package lists them from `das_keras/presets/catalog.json` with their licence and loads them from
+their hub handle (`hf://das-keras/<name>`, with `pip install "das-keras[hub]"`), or by name from a
+checkout's `zoo/` (also through `$DAS_KERAS_ZOO`). A name always means the built-in preset; a
+folder of the same name loads as `./name`. Other sources: `dk.zoo.load("path/to/folder")`,
+`dk.zoo.load("https://host/preset.tar.gz#sha256=<hex>")` (cached by `keras.utils.get_file`,
+hash checked), `dk.zoo.load("hf://owner/repo")`. Publish one with
+`das-keras zoo upload NAME hf://owner/repo`. After changing presets' files on purpose,
+`python -m das_keras.zoo.maintenance` rewrites the manifests and the catalog.
 The metrics below are those in each metadata.json, measured on the data set's test split
 (selection on the validation split only) by `benchmarks/train_zoo.py`, which takes each MedMNIST3D
 and POCUS preset from the seed-0 run of the method comparison (`benchmarks/compare.py`: small CNN
