@@ -1,4 +1,4 @@
-"""Trains the zoo presets on the real data and writes them to zoo/<name>/.
+"""Trains the zoo presets on the real data: das_keras/presets/<name>/ (shipped) or zoo/<name>/.
 
 A preset is the seed-0 run of the method comparison (benchmarks/compare.py): the same recipe,
 backbone and run folder (runs/compare/...), so a run that the comparison already finished is
@@ -39,6 +39,11 @@ SYNTHETIC = {  # das_synthetic: the demo's setting
 }
 
 
+def preset_folder(name, dataset):
+    """das_keras/presets/ ships in the wheel; zoo/ keeps the non-commercial (POCUS) presets."""
+    return os.path.join("zoo" if dataset == "pocus" else os.path.join("das_keras", "presets"), name)
+
+
 def train_preset(name, shared, seed=0):
     """Trains one preset (or reuses the comparison's run) and writes zoo/<name>."""
     from das_keras.training import save_run_as_preset, train_run
@@ -47,13 +52,14 @@ def train_preset(name, shared, seed=0):
         run_dir = os.path.join("runs", "zoo", name)
         train_run(run_dir, "synthetic", seed=seed, verbose=2, **SYNTHETIC)
         description = "DAS on the synthetic demo task, k = 8 of 32"
-        return save_run_as_preset(run_dir, os.path.join("zoo", name), name, description)
+        return save_run_as_preset(run_dir, preset_folder(name, "synthetic"), name, description)
     dataset, sampler, description = PRESETS[name]
     k = 0.5
     compare.run_one(dataset, "ours", k, sampler, seed, shared, compare.RECIPE["epochs"])
     run_dir = compare.run_dir(dataset, "ours", k, sampler, seed)
     data_dir = compare.data_dir_for(dataset, shared)
-    return save_run_as_preset(run_dir, os.path.join("zoo", name), name, description, data_dir)
+    folder = preset_folder(name, dataset)
+    return save_run_as_preset(run_dir, folder, name, description, data_dir)
 
 
 def main(argv=None):
@@ -69,7 +75,9 @@ def main(argv=None):
     for name in args.only:
         metadata = train_preset(name, args.shared)
         print(name, metadata["test_metrics"], flush=True)
-    return 0
+    from das_keras.zoo import maintenance
+
+    return maintenance.main()  # manifests, and the catalog of the presets the wheel leaves out
 
 
 if __name__ == "__main__":
