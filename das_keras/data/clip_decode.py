@@ -95,7 +95,19 @@ def frame_files(folder):
 
 
 def natural_key(path):
-    """Sort key putting "2.png" before "10.png" (digit runs compared as numbers)."""
+    """Sort key putting "2.png" before "10.png" (digit runs compared as numbers).
+
+    Args:
+        path: `pathlib.Path`; only its name is used.
+
+    Returns:
+        list of str and int parts.
+
+    Example:
+        >>> from pathlib import Path
+        >>> [p.name for p in sorted([Path("10.png"), Path("2.png")], key=natural_key)]
+        ['2.png', '10.png']
+    """
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
 
 

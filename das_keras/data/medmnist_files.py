@@ -107,7 +107,22 @@ def _join(folder, *parts):
 
 
 def download_official(info, folders):
-    """Downloads `info["url"]` into `folders[0]` (local only), MD5-checked; returns the path."""
+    """Downloads the official file into the first folder (a local one) with `keras.utils.get_file`.
+
+    Args:
+        info: `medmnist3d_info(...)` dict (filename, url, md5).
+        folders: search folders; the file goes to `folders[0]`.
+
+    Returns:
+        `pathlib.Path` of the downloaded file (MD5-checked by `get_file`).
+
+    Raises:
+        DatasetNotFoundError: `folders[0]` is a URL, or the download failed (offline, HTTP error,
+            wrong MD5); the message names the file, the folders, the URL and the MD5.
+
+    Example:
+        >>> download_official(medmnist3d_info("vessel"), ["~/data"])  # doctest: +SKIP
+    """
     import keras
 
     folder = folders[0]
@@ -128,7 +143,21 @@ def download_official(info, folders):
 
 
 def not_found(info, folders, reason):
-    """The `DatasetNotFoundError` naming the file, the folders searched, the URL and the MD5."""
+    """The `DatasetNotFoundError` naming the file, the folders searched, the URL and the MD5.
+
+    Args:
+        info: `medmnist3d_info(...)` dict.
+        folders: the folders searched, in order.
+        reason: why nothing was downloaded (str).
+
+    Returns:
+        `DatasetNotFoundError` (to raise).
+
+    Example:
+        >>> info = {"filename": "x.npz", "url": "https://h/x.npz", "md5": "0" * 32}
+        >>> "x.npz" in str(not_found(info, ["/data"], "download=False"))
+        True
+    """
     searched = ", ".join(str(f) for f in folders)
     return DatasetNotFoundError(
         f"MedMNIST3D file {info['filename']!r} not found in {searched} ({reason}). Download it "
