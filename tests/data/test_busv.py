@@ -64,6 +64,7 @@ def test_video_names_fall_back_to_image_file_names(busv_root, busv_layout):
 
 def test_dataset_resamples_every_video_to_t_frames(busv_root, busv_layout):
     ds = busv(busv_root, "train", num_frames=8, size=(16, 12), shuffle=False)
+    assert ds.class_names == ["benign", "malignant"]
     elements = [(x.numpy(), int(y)) for x, y in ds]
     videos = busv_videos(busv_root, "train")
     assert [y for _, y in elements] == [label for _, label in videos]

@@ -254,6 +254,7 @@ def test_pocus_split_keeps_each_patient_in_one_split(pocus_dir):
 def test_pocus_dataset_elements(pocus_dir):
     rows = pocus_clips(pocus_dir, "test")
     ds = pocus(pocus_dir, "test", num_frames=4, size=16, batch_size=8)
+    assert ds.class_names == ["covid", "pneumonia", "regular"]
     elements = [(x.numpy(), y.numpy()) for x, y in ds]
     assert sum(len(y) for _, y in elements) == len(rows)
     x, y = elements[0]
