@@ -89,7 +89,7 @@ def kernel_env(fast, extra=None):
     return env
 
 
-def execute(nb, workdir, fast, env_extra=None, timeout=1200, python=sys.executable):
+def execute(nb, workdir, fast, env_extra=None, timeout=3600, python=sys.executable):
     """Runs `nb` in place, top to bottom, in a fresh kernel of `python` working in `workdir`.
 
     The kernel spec is written under `workdir` (nothing is registered globally).
