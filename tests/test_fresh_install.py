@@ -1,12 +1,13 @@
 """A new user's install: the built wheel in a fresh virtual environment outside the repository.
 
-One module-scoped environment: the wheel is built from a copy of the source tree (the files git
-would commit), a venv is created under pytest's tmp folder, and the wheel with its `cpu` extra is
-installed with the pinned versions (`-c requirements-lock.txt`) plus ipykernel for the notebook
-kernel. Everything then runs from a folder outside the repository with that venv's Python:
-the README quickstart, `das-keras zoo list`, a preset's `zoo evaluate` on the real data, and
-notebooks 1 and 2 in fast mode (notebook 1 with the package uninstalled first, so that its install
-cell installs the wheel from DAS_KERAS_SOURCE). Deselect with `-m "not slow"`.
+One module-scoped environment: the wheel is built as `make dist` builds it (an sdist, then the
+wheel from it) from a copy of the source tree (the files git would commit); a venv is created
+under pytest's tmp folder, and the wheel with its `cpu` extra is installed with the pinned
+versions (`-c requirements-lock.txt`) plus ipykernel for the notebook kernel. Everything then runs
+from a folder outside the repository with that venv's Python: the README quickstart,
+`das-keras zoo list`, a preset's `zoo evaluate` on the real data, and notebooks 1 and 2 in fast
+mode (notebook 1 with the package uninstalled first, so that its install cell installs the wheel
+from DAS_KERAS_SOURCE). Deselect with `-m "not slow"`.
 """
 
 import importlib.util
@@ -75,9 +76,8 @@ def fresh(tmp_path_factory):
         pytest.skip("git is needed to list the source files")
     base = tmp_path_factory.mktemp("fresh_install")
     source = _source_tree(base / "source")
-    _run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", base / "dist", source], base
-    )
+    # what `make dist` runs: an sdist, then the wheel built from it (no isolated build env)
+    _run([sys.executable, "-m", "build", "--no-isolation", "--outdir", base / "dist", source], base)
     (wheel,) = (base / "dist").glob("das_keras-*.whl")
     _run([sys.executable, "-m", "venv", base / "venv"], base)
     python = base / "venv" / "bin" / "python"

@@ -100,8 +100,9 @@ print("fast mode (smoke test, numbers meaningless)" if FAST else "normal mode")
 #
 # `dk.zoo.list_presets()` lists the presets that come with the package (those whose
 # training data's license allows redistribution: the MedMNIST3D ones, CC BY 4.0, and the
-# synthetic one) and any in the folders of the environment variable `DAS_KERAS_ZOO`.
-# Nothing is cloned or downloaded.
+# synthetic one), any in the folders of the environment variable `DAS_KERAS_ZOO`, and, in
+# a checkout of the das-keras repository, those of its `zoo/` folder (the POCUS presets,
+# non-commercial like their training clips). Nothing is cloned or downloaded.
 
 # %%
 presets = dk.zoo.list_presets()
