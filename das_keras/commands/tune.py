@@ -34,19 +34,18 @@ configuration, evaluates it on the test split and saves the preset; the workers 
 exit without reporting.
 """
 
-import argparse
 import json
 import os
 import sys
 import warnings
 
+from das_keras.commands import tune_values as values
 from das_keras.commands.common import (
     add_data_arguments,
     data_options,
     evaluate_split,
     metrics_table,
     non_negative_int,
-    parse_k,
     positive_int,
 )
 
@@ -124,45 +123,45 @@ def register(subparsers):
     parser.add_argument("--objective", default="val_auc", choices=("val_auc", "val_loss"))
     parser.add_argument(
         "--k",
-        type=_parse_k_values,
+        type=values.parse_k_values,
         default=None,
         help="slices kept: 0.5 (fraction of T), 7,14 (choice of counts), 0.25,0.5 (choice of "
         "fractions) (default: 0.25,0.5)",
     )
     parser.add_argument(
         "--heads",
-        type=_int_values,
+        type=values.int_values,
         default=None,
         help="DAS heads: 4 or a choice 1,2,4 (default: 1,2,4,8)",
     )
     parser.add_argument(
         "--tau0",
-        type=_continuous_values,
+        type=values.continuous_values,
         default=None,
         help="DAS base temperature: 1.0 (fixed), 0.1:5 (log-uniform range), 0.5,1,2 (choice) "
         "(default: 0.1:5)",
     )
     parser.add_argument(
         "--lr",
-        type=_continuous_values,
+        type=values.continuous_values,
         default=None,
         help="Adam learning rate, same syntax as --tau0 (default: 1e-3 fixed)",
     )
     parser.add_argument(
         "--width",
-        type=_float_values,
+        type=values.float_values,
         default=None,
         help="small_cnn filter multiplier: 1.0 or a choice 0.5,1 (default: 1.0)",
     )
     parser.add_argument(
         "--aggregation",
-        type=_str_values,
+        type=values.str_values,
         default=None,
         help="mean, max, attention, conv1d, or a choice like mean,conv1d (default: mean)",
     )
     parser.add_argument(
         "--hidden-units",
-        type=_int_values,
+        type=values.int_values,
         default=None,
         help="width of the DAS attention networks: 32 or a choice 16,32 (default: 32)",
     )
@@ -426,63 +425,3 @@ def _write_json(path, data):
         json.dump(data, f, indent=2, default=str)
         f.write("\n")
     os.replace(temporary, path)
-
-
-# --- value parsers --------------------------------------------------------------------------
-
-
-def _split(text):
-    parts = [p.strip() for p in text.split(",")]
-    if not all(parts):
-        raise argparse.ArgumentTypeError(f"empty entry in the list {text!r}")
-    return parts
-
-
-def _one_or_tuple(values):
-    return values[0] if len(values) == 1 else tuple(values)
-
-
-def _parse_k_values(text):
-    try:
-        return _one_or_tuple([parse_k(p) for p in _split(text)])
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected counts like 7 or 7,14, or fractions like 0.5 or 0.25,0.5; received {text!r}"
-        ) from None
-
-
-def _int_values(text):
-    try:
-        return _one_or_tuple([int(p) for p in _split(text)])
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected ints like 4 or 1,2,4; received {text!r}"
-        ) from None
-
-
-def _float_values(text):
-    try:
-        return _one_or_tuple([float(p) for p in _split(text)])
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected numbers like 1.0 or 0.5,1; received {text!r}"
-        ) from None
-
-
-def _str_values(text):
-    return _one_or_tuple(_split(text))
-
-
-def _continuous_values(text):
-    """ "1.0" fixed, "0.1:5" a (low, high) range, "0.5,1,2" a choice (a list)."""
-    try:
-        if ":" in text:
-            low, high = text.split(":")
-            return (float(low), float(high))
-        values = [float(p) for p in _split(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number (1.0), a range low:high (0.1:5) or a list (0.5,1,2); "
-            f"received {text!r}"
-        ) from None
-    return values[0] if len(values) == 1 else values
