@@ -80,28 +80,29 @@ class ADPSLayer(BaseSampler):
         return self.encoder_pool(frame)
 
     def _steps(self, inputs, training):
-        """Runs the k sequential choices; returns (indices, P, logits) in selection order."""
+        """Runs the k sequential choices; returns (indices, P, logits) in selection order.
+
+        The choice itself runs in float32 (`F.masked_logits`); only the frame fed back to the
+        encoder is in the input's dtype.
+        """
         batch = ops.shape(inputs)[0]
-        state = [ops.zeros((batch, self.lstm_units), dtype=inputs.dtype)] * 2
-        mask = ops.zeros((batch, self.num_slices), dtype=inputs.dtype)
+        state = [ops.zeros((batch, self.lstm_units), dtype=self.lstm_cell.compute_dtype)] * 2
+        taken = ops.zeros((batch, self.num_slices), dtype="float32")
         rows, chosen, all_logits = [], [], []
         for _ in range(self.num_selected):
-            logits = ops.cast(self.logits_head(state[0]), inputs.dtype)
+            logits = ops.cast(self.logits_head(state[0]), "float32")
             all_logits.append(logits)
-            z = logits + mask
-            if training:
-                z = z + F.gumbel_noise(ops.shape(logits), self.seed_generator, dtype=inputs.dtype)
+            z = F.masked_logits(logits, taken, self.seed_generator, noise=training)
             hard, index = F.one_hot_of_max(z)
             if training:
-                soft = ops.softmax(z / self.temperature, axis=-1)
-                row = ops.stop_gradient(hard - soft) + soft
-                frame = ops.einsum("bt,bthwc->bhwc", row, inputs)
+                row = F.straight_through(hard, z, self.temperature)
+                frame = ops.einsum("bt,bthwc->bhwc", ops.cast(row, inputs.dtype), inputs)
             else:
                 row = hard
                 frame = F.gather_slices(inputs, index[:, None])[:, 0]
             rows.append(row)
             chosen.append(index)
-            mask = mask + ops.stop_gradient(hard) * -1e9
+            taken = taken + hard
             _, state = self.lstm_cell(self._encode(frame), state, training=training)
         return ops.stack(chosen, axis=1), ops.stack(rows, axis=1), ops.stack(all_logits, axis=1)
 

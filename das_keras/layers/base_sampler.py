@@ -21,6 +21,12 @@ class BaseSampler(keras.layers.Layer):
     cost; the selection itself is unchanged, and inference still reads only the k (2c + 1)
     slices it uses. Channel block c of the output is the chosen slice itself (= P @ x).
 
+    Robustness, by design: the selection maths (logits, Gumbel noise, masks, softmax) runs in
+    float32 under any dtype policy (e.g. `mixed_float16`, where a -1e9 mask would overflow), and P
+    is cast to the input's dtype only where it multiplies x; non-finite logits (NaN/Inf inputs)
+    rank last, so the indices stay sorted and distinct; a batch of 0 gives (0, k) indices; H and
+    W may be unknown (None) when the model is built.
+
     Args:
         k: int >= 1, the number of slices to keep, or a float in (0, 1], a fraction of T.
         seed: optional int, seeds the layer's `keras.random.SeedGenerator` (random layers only).
@@ -85,6 +91,8 @@ class BaseSampler(keras.layers.Layer):
             self.build(tuple(inputs.shape))
             self.built = True
         self._check_inputs(inputs)
+        if inputs.shape[0] == 0:  # nothing to choose from (and some ops refuse empty tensors)
+            return F.empty_selection(self.num_selected, self.num_slices)
         indices, selection_matrix = self._select(inputs, training=bool(training))
         return F.sort_selection(indices, selection_matrix)
 

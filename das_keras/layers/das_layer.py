@@ -173,6 +173,7 @@ class DASLayer(BaseSampler):
             name="prior_weights",
             shape=(d,),
             initializer=keras.initializers.Constant(self.descriptor_prior / d),
+            autocast=False,  # the selection stays float32 under mixed precision (BaseSampler)
         )
         if self.learned_positions:
             self.position_logits = self.add_weight(
@@ -181,6 +182,7 @@ class DASLayer(BaseSampler):
                 initializer=keras.initializers.Constant(
                     central_window_prior(self.num_slices, self.position_prior)
                 ),
+                autocast=False,
             )
         if self.frame_encoder_units:
             self.frame_encoder = layers.Dense(
@@ -228,7 +230,7 @@ class DASLayer(BaseSampler):
         context = ops.broadcast_to(ops.mean(hidden, axis=1, keepdims=True), ops.shape(hidden))
         learned = ops.squeeze(self.attention_out(ops.concatenate([hidden, context], -1)), -1)
         descriptors = features[..., : self.descriptor_layer.num_features]
-        attention = learned + ops.matmul(descriptors, self.prior_weights)
+        attention = ops.cast(learned, "float32") + ops.matmul(descriptors, self.prior_weights)
         if self.learned_positions:
             attention = attention + ops.cast(self.position_logits, attention.dtype)[None]
         return attention
@@ -244,7 +246,7 @@ class DASLayer(BaseSampler):
         scale = ops.mean(
             ops.stack(scales, axis=0), axis=0
         )  # (B, k); mean_h(a * s_h) = a * mean_h s_h
-        logits = a_base[:, None, :] * scale[:, :, None]
+        logits = a_base[:, None, :] * ops.cast(scale, "float32")[:, :, None]
         if self.temperature == "adaptive":
             tau = self.tau0 * (0.5 + ops.sigmoid(self.temp_out(self.temp_hidden(pooled))))
         else:
@@ -274,11 +276,8 @@ class DASLayer(BaseSampler):
 
     def _select(self, inputs, training):
         if training:
-            _, logits, tau = self._logits_and_temperature(inputs)
-            logits = ops.cast(logits, inputs.dtype)
-            return F.gumbel_top_k(
-                logits, self.num_selected, ops.cast(tau, inputs.dtype), self.seed_generator
-            )
+            _, logits, tau = self._logits_and_temperature(inputs)  # float32 (see BaseSampler)
+            return F.gumbel_top_k(logits, self.num_selected, tau, self.seed_generator)
         a_base = self._attention_from_features(self._features(inputs))
         _, indices = ops.top_k(a_base, k=self.num_selected)
         return self._fixed_selection(indices, inputs)

@@ -48,6 +48,7 @@ class DPSLayer(BaseSampler):
             name="logits",
             shape=(self.num_slices,),
             initializer=keras.initializers.RandomNormal(stddev=0.01, seed=self.seed),
+            autocast=False,  # the selection stays float32 under mixed precision
         )
 
     def selection_logits(self, inputs):
@@ -55,7 +56,7 @@ class DPSLayer(BaseSampler):
         return ops.broadcast_to(self.logits[None], (ops.shape(inputs)[0], self.num_slices))
 
     def _select(self, inputs, training):
-        logits = ops.cast(self.selection_logits(inputs), inputs.dtype)
+        logits = F.finite_logits(self.selection_logits(inputs))
         if training:
             return F.gumbel_top_k(logits, self.num_selected, self.temperature, self.seed_generator)
         _, indices = ops.top_k(logits, k=self.num_selected)

@@ -80,23 +80,51 @@ def frame_descriptors(x, descriptors=DESCRIPTORS, scales=1, normalize=True, size
     """
     _check_descriptor_options(descriptors, scales, size)
     batch, num_frames = ops.shape(x)[0], x.shape[1]
-    height, width, channels = x.shape[2], x.shape[3], x.shape[4]
-    frames = ops.stop_gradient(ops.reshape(ops.cast(x, "float32"), (-1, height, width, channels)))
-    factor = descriptor_pool_factor(height, width, size)
-    if factor > 1:  # pooling before the channel mean: the same numbers, one pass fewer
-        frames = ops.average_pool(frames, factor, strides=factor, padding="valid")
-    frames = ops.mean(frames, axis=-1) if channels > 1 else frames[..., 0]  # (B * T, h, w)
+    height, width = x.shape[2], x.shape[3]
+    frames = ops.stop_gradient(ops.cast(x, "float32"))
+    if height is None or width is None:  # frame size known only when the graph runs
+        frames = _pool_dynamic(ops.reshape(frames, (-1, *ops.shape(x)[2:])), size)
+    else:
+        frames = ops.reshape(frames, (-1, height, width, x.shape[4]))
+        factor = descriptor_pool_factor(height, width, size)
+        if factor > 1:  # pooling before the channel mean: the same numbers, one pass fewer
+            frames = ops.average_pool(frames, factor, strides=factor, padding="valid")
+    frames = ops.mean(frames, axis=-1) if x.shape[4] != 1 else frames[..., 0]  # (B * T, h, w)
     columns = []
     for scale in range(scales):
         if scale:
             frames = ops.average_pool(frames[..., None], 2, strides=2, padding="valid")[..., 0]
         columns += _descriptors_at_one_scale(frames, descriptors, batch, num_frames)
-    features = ops.stack(columns, axis=-1)
+    features = _finite(ops.stack(columns, axis=-1))
     if normalize:
         mean = ops.mean(features, axis=1, keepdims=True)
         std = ops.std(features, axis=1, keepdims=True)
-        features = (features - mean) / (std + 1e-6)
+        features = _finite((features - mean) / (std + 1e-6))
     return features
+
+
+def _finite(features):
+    """Non-finite descriptors (from NaN/Inf pixels, or an overflow) set to 0, a neutral value:
+    the attention over them, and so the selection, stays well defined."""
+    return ops.where(ops.isfinite(features), features, 0.0)
+
+
+def _pool_dynamic(frames, size):
+    """`average_pool` by `descriptor_pool_factor` for (N, H, W, C) frames whose H and W are
+    known only at run time: crop to a multiple of the factor, then average f x f blocks (the
+    same numbers as a "valid" average pool with stride f)."""
+    if size is None:
+        return frames
+    shape = ops.shape(frames)
+    height, width = shape[1], shape[2]
+    factor = ops.cast(
+        ops.floor(ops.cast(ops.minimum(height, width), "float32") / size + 0.5), "int32"
+    )
+    factor = ops.maximum(factor, 1)
+    rows, cols = height // factor, width // factor
+    frames = frames[:, : rows * factor, : cols * factor]
+    blocks = ops.reshape(frames, (shape[0], rows, factor, cols, factor, shape[3]))
+    return ops.mean(blocks, axis=(2, 4))
 
 
 def _descriptors_at_one_scale(frames, descriptors, batch, num_frames):
@@ -129,9 +157,11 @@ def _temporal_difference(seq):
     return 0.5 * (before + after)
 
 
-# Inside a traced TensorFlow function the layer runs the descriptors as one XLA-compiled function:
-# some thirty elementwise passes over every pixel fuse into a few kernels. Exporters that cannot
-# read a compiled function (tf2onnx) switch it off.
+# Inside Keras's own training, evaluation and prediction steps (TensorFlow backend) the layer runs
+# the descriptors as one XLA-compiled function: some thirty elementwise passes over every pixel
+# fuse into a few kernels. Any other trace (Keras's `model.export`, `tf.function(model)`,
+# tf2onnx, the TFLite converter) gets plain ops, which every graph converter can read: a nested
+# XLA function exports as a PartitionedCall that ONNX Runtime cannot load.
 _STATE = threading.local()
 
 
@@ -157,12 +187,9 @@ def plain_descriptor_ops():
 
 def _compiled_descriptors():
     """`frame_descriptors` as an XLA-compiled tf.function, or None where that does not apply
-    (another backend, eager execution, or inside `plain_descriptor_ops`)."""
-    if keras.backend.backend() != "tensorflow" or getattr(_STATE, "plain", False):
-        return None
-    import tensorflow as tf
-
-    if tf.executing_eagerly():  # one-off eager calls would pay a compilation each
+    (another backend, eager execution, a trace other than a Keras training, evaluation or
+    prediction step, or inside `plain_descriptor_ops`)."""
+    if getattr(_STATE, "plain", False) or F.tf_trace() != "keras_step":
         return None
     return _xla_frame_descriptors()
 
@@ -195,11 +222,13 @@ def _check_descriptor_options(descriptors, scales, size=None):
 class FrameDescriptors(keras.layers.Layer):
     """Layer form of `frame_descriptors`: (B, T, H, W, C) -> (B, T, d), no weights.
 
-    On the TensorFlow backend, inside a traced function (`fit`, `predict`, `tf.function`) the
-    descriptors run as one XLA-compiled function, which fuses their passes over the pixels
-    (the DAS layer's share of the time: docs/results/speed.md); eager calls and
-    graphs traced within `plain_descriptor_ops()` (the ONNX and SavedModel exports) use plain
-    ops. Both give the same numbers up to float rounding.
+    On the TensorFlow backend, inside Keras's training, evaluation and prediction steps (`fit`,
+    `evaluate`, `predict`, `predict_on_batch`) the descriptors run as one XLA-compiled function,
+    which fuses their passes over the pixels (the DAS layer's share of the time:
+    docs/results/speed.md); eager calls and every other trace (`model.export` to ONNX or a
+    SavedModel, `das_keras.export`, your own `tf.function`) use plain ops, which graph converters
+    can read. Both give the same numbers up to float rounding. Non-finite descriptors (NaN/Inf
+    pixels) are set to 0. H and W may be unknown (None) until the layer runs.
 
     Args:
         descriptors: names from `DESCRIPTORS`.
@@ -234,6 +263,8 @@ class FrameDescriptors(keras.layers.Layer):
 
     def build(self, input_shape):
         F.check_sequence_shape(input_shape, type(self).__name__, require_static_t=False)
+        if input_shape[2] is None or input_shape[3] is None:
+            return  # frame size known only at run time (pooled there, see `frame_descriptors`)
         factor = descriptor_pool_factor(input_shape[2], input_shape[3], self.size)
         if self.scales == 2 and min(input_shape[2], input_shape[3]) // factor < 2:
             raise ValueError(

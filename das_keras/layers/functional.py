@@ -7,8 +7,12 @@ Shapes use B = batch, T = slices or frames in the input, k = slices kept.
 import keras
 from keras import ops
 
-# Added to the logits of already-chosen slices so that a later row cannot pick them again. A large
-# finite number instead of -inf keeps softmax gradients finite.
+# The selection maths (logits, Gumbel noise, masks, softmax) runs in float32 whatever the layer's
+# compute dtype: under mixed_float16 a -1e9 mask overflows to -inf and 0 * -inf gives NaN.
+# Logits are clipped to +-_LOGIT_LIMIT and non-finite ones (from NaN/Inf inputs) set to
+# -_LOGIT_LIMIT; an already-chosen slice gets _MASK_VALUE, below every slice not yet chosen, so a
+# later row cannot pick it again. Finite numbers instead of -inf keep softmax gradients finite.
+_LOGIT_LIMIT = 1e8
 _MASK_VALUE = -1e9
 
 
@@ -105,8 +109,8 @@ def tf_distribute_replica():
     TPUStrategy) a layer's `keras.random.SeedGenerator` state is a mirrored variable, so every
     replica holds the same seed and `keras.random` draws the same numbers on every replica (we
     measured identical Gumbel noise on two replicas of a MirroredStrategy). `replica_uniform` uses
-    the replica id returned here to give each replica its own numbers. This is the only
-    TensorFlow-specific code in the layers; on JAX and PyTorch it returns None without importing
+    the replica id returned here to give each replica its own numbers. It and `tf_trace` are
+    the layers' TensorFlow-specific code; on JAX and PyTorch both return None without importing
     TensorFlow.
 
     Args:
@@ -129,6 +133,48 @@ def tf_distribute_replica():
     if context is None or context.num_replicas_in_sync == 1:
         return None
     return context.replica_id_in_sync_group, context.num_replicas_in_sync
+
+
+# The tf.functions of Keras's TensorFlow trainer (keras/src/backend/tensorflow/trainer.py): fit,
+# evaluate, predict and predict_on_batch trace the model inside one of these.
+_KERAS_STEP_FUNCTIONS = frozenset(
+    {
+        "one_step_on_data",
+        "one_step_on_data_distributed",
+        "one_step_on_iterator",
+        "multi_step_on_iterator",
+        "multi_step_on_data",
+    }
+)
+
+
+def tf_trace():
+    """What kind of TensorFlow graph is being traced, on the TensorFlow backend only.
+
+    Layers use it to choose ops by purpose: XLA-compiled kernels inside Keras's own steps (fast),
+    plain ops in every other trace (an export: what graph converters such as tf2onnx can read).
+
+    Returns:
+        None (another backend, or eager execution), "keras_step" (inside the tf.function of a
+        Keras `fit` / `evaluate` / `predict` / `predict_on_batch` step), or "other" (any other
+        trace: `model.export`, `tf.function(model)`, tf2onnx, ...).
+
+    Example:
+        >>> tf_trace() is None  # eager
+        True
+    """
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    if tf.executing_eagerly():
+        return None
+    graph = tf.compat.v1.get_default_graph()
+    while graph is not None:
+        if getattr(graph, "name", None) in _KERAS_STEP_FUNCTIONS:
+            return "keras_step"
+        graph = getattr(graph, "outer_graph", None)
+    return "other"
 
 
 def replica_uniform(shape, seed, minval=0.0, maxval=1.0, dtype="float32"):
@@ -205,13 +251,71 @@ def one_hot_of_max(z):
     return ops.one_hot(index, ops.shape(z)[-1], dtype=z.dtype), ops.cast(index, "int32")
 
 
+def finite_logits(logits):
+    """Selection logits made safe to rank: float32, clipped, non-finite entries lowest.
+
+    Args:
+        logits: float tensor of any shape and float dtype.
+
+    Returns:
+        float32 tensor of the same shape: finite values clipped to [-1e8, 1e8], NaN and +-Inf
+        replaced by -1e8 (a NaN input then ranks its slices last instead of breaking top-k).
+
+    Example:
+        >>> finite_logits(ops.array([1.0, float("nan")])).tolist()
+        [1.0, -100000000.0]
+    """
+    z = ops.cast(logits, "float32")
+    return ops.where(ops.isfinite(z), ops.clip(z, -_LOGIT_LIMIT, _LOGIT_LIMIT), -_LOGIT_LIMIT)
+
+
+def masked_logits(logits, taken, seed=None, noise=False):
+    """One step of sampling without replacement: the float32 logits to take the arg-max of.
+
+    Args:
+        logits: (B, T), any float dtype.
+        taken: float32 (B, T), 1 where a slice was already chosen, else 0.
+        seed: a `keras.random.SeedGenerator`; required when `noise` is True.
+        noise: add Gumbel noise (training) or not (deterministic inference).
+
+    Returns:
+        float32 (B, T): `finite_logits(logits)` (+ Gumbel noise), and _MASK_VALUE (-1e9) where
+        `taken`, so the arg-max is always a slice not yet chosen.
+
+    Example:
+        >>> masked_logits(ops.array([[2.0, 1.0]]), ops.array([[1.0, 0.0]])).tolist()
+        [[-1000000000.0, 1.0]]
+    """
+    z = finite_logits(logits)
+    if noise:
+        z = z + gumbel_noise(ops.shape(z), seed, dtype="float32")
+    return ops.where(taken > 0, _MASK_VALUE, z)
+
+
+def straight_through(hard, z, temperature):
+    """Straight-through row: `hard` in the forward pass, softmax(z / temperature)'s gradient.
+
+    Args:
+        hard: float32 (B, T) one-hot rows.
+        z: float32 (B, T) masked logits (`masked_logits`).
+        temperature: scalar or (B, 1) tensor, > 0 (cast to float32).
+
+    Returns:
+        float32 (B, T): stop_gradient(hard - soft) + soft.
+    """
+    soft = ops.softmax(z / ops.cast(temperature, "float32"), axis=-1)
+    return ops.stop_gradient(hard - soft) + soft
+
+
 def gumbel_top_k(logits, k, temperature=1.0, seed=None, noise=True):
     """Chooses k distinct slices row by row, with a straight-through estimator.
 
     Row j adds fresh Gumbel noise (if `noise`) to its logits, masks the slices chosen by rows
     0..j-1, takes the hard arg-max in the forward pass, and passes the gradient of
     softmax((logits + G + mask) / temperature) in the backward pass:
-    P_j = stop_gradient(hard_j - soft_j) + soft_j.
+    P_j = stop_gradient(hard_j - soft_j) + soft_j. All of it runs in float32 (see
+    `finite_logits`), so the choice is the same under any dtype policy and for NaN/Inf logits
+    the k indices are still distinct.
 
     Args:
         logits: (B, T) shared by all rows, or (B, k, T) one row of logits per chosen slice.
@@ -221,7 +325,7 @@ def gumbel_top_k(logits, k, temperature=1.0, seed=None, noise=True):
         noise: add Gumbel noise (training) or not (deterministic inference).
 
     Returns:
-        (indices, P) in selection order (not sorted): int32 (B, k) and float (B, k, T).
+        (indices, P) in selection order (not sorted): int32 (B, k) and float32 (B, k, T).
 
     Shapes:
         logits (B, T) or (B, k, T) -> indices (B, k), P (B, k, T).
@@ -232,20 +336,24 @@ def gumbel_top_k(logits, k, temperature=1.0, seed=None, noise=True):
         (2, 3, 10)
     """
     shared_rows = len(logits.shape) == 2
-    temperature = ops.convert_to_tensor(temperature, dtype=logits.dtype)
-    mask = ops.zeros_like(logits if shared_rows else logits[:, 0, :])
+    taken = ops.zeros_like(ops.cast(logits if shared_rows else logits[:, 0, :], "float32"))
     rows, chosen = [], []
     for j in range(k):
-        row_logits = logits if shared_rows else logits[:, j, :]
-        z = row_logits + mask
-        if noise:
-            z = z + gumbel_noise(ops.shape(row_logits), seed, dtype=logits.dtype)
+        z = masked_logits(logits if shared_rows else logits[:, j, :], taken, seed, noise)
         hard, index = one_hot_of_max(z)
-        soft = ops.softmax(z / temperature, axis=-1)
-        rows.append(ops.stop_gradient(hard - soft) + soft)
+        rows.append(straight_through(hard, z, temperature))
         chosen.append(index)
-        mask = mask + ops.stop_gradient(hard) * _MASK_VALUE
+        taken = taken + hard
     return ops.stack(chosen, axis=1), ops.stack(rows, axis=1)
+
+
+def empty_selection(k, num_slices):
+    """The selection of a batch of 0 inputs: int32 indices (0, k) and float32 P (0, k, T).
+
+    Some ops refuse empty tensors in eager mode (e.g. `ops.max`), so samplers answer an empty
+    batch without running their selection.
+    """
+    return ops.zeros((0, k), dtype="int32"), ops.zeros((0, k, num_slices), dtype="float32")
 
 
 def sort_selection(indices, selection_matrix):
@@ -276,11 +384,12 @@ def gather_slices(x, indices):
     """
     # One gather of whole slices from x viewed as (B * T, H, W, C): cheaper than
     # take_along_axis, which gathers element by element (also in the exported ONNX graph).
-    num_slices, k = x.shape[1], indices.shape[1]
+    # ops.shape: static sizes where known, run-time ones where not (e.g. H and W of None)
+    num_slices, k, frame_shape = x.shape[1], indices.shape[1], ops.shape(x)[2:]
     offsets = ops.arange(ops.shape(x)[0], dtype="int32")[:, None] * num_slices
     flat = ops.reshape(ops.cast(indices, "int32") + offsets, (-1,))
-    slices = ops.take(ops.reshape(x, (-1, *x.shape[2:])), flat, axis=0)
-    return ops.reshape(slices, (-1, k, *x.shape[2:]))
+    slices = ops.take(ops.reshape(x, (-1, *frame_shape)), flat, axis=0)
+    return ops.reshape(slices, (-1, k, *frame_shape))
 
 
 def check_context(context):
@@ -365,9 +474,10 @@ def gather_slices_with_context(x, indices, context):
     k, width = indices.shape[1], 2 * context + 1
     neighbours = context_indices(indices, x.shape[1], context)  # (B, k, 2c + 1)
     slices = gather_slices(x, ops.reshape(neighbours, (-1, k * width)))  # (B, k (2c+1), H, W, C)
-    slices = ops.reshape(slices, (-1, k, width, *slices.shape[2:]))
+    slices = ops.reshape(slices, (-1, k, width, *ops.shape(slices)[2:]))
     slices = ops.transpose(slices, (0, 1, 3, 4, 2, 5))  # (B, k, H, W, 2c + 1, C)
-    return ops.reshape(slices, (-1, k, *slices.shape[2:4], width * slices.shape[-1]))
+    height, frame_width, channels = ops.shape(slices)[2], ops.shape(slices)[3], ops.shape(x)[-1]
+    return ops.reshape(slices, (-1, k, height, frame_width, width * channels))
 
 
 def apply_selection(x, selection_matrix):

@@ -1,5 +1,8 @@
 """RandomSampler: k slices drawn at random without replacement."""
 
+import functools
+import importlib.util
+
 import keras
 from keras import ops
 
@@ -36,7 +39,47 @@ class RandomSampler(BaseSampler):
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def _select(self, inputs, training):
+        if F.tf_trace() == "other":  # traced for an export, perhaps Keras's own to ONNX
+            register_onnx_conversion()
         # replica_uniform: each tf.distribute replica draws its own keys (see its docstring)
         keys = F.replica_uniform((ops.shape(inputs)[0], self.num_slices), self.seed_generator)
         _, indices = ops.top_k(keys, k=self.num_selected)
         return self._fixed_selection(indices, inputs)
+
+
+@functools.cache
+def register_onnx_conversion():
+    """Teaches tf2onnx (when installed) to convert the layer's random draw to ONNX.
+
+    `keras.random.uniform` traces TensorFlow's StatelessRandomUniformV2, which tf2onnx does not
+    know: Keras's own `model.export(path, format="onnx")` then writes a file that ONNX Runtime
+    refuses. This registers a tf2onnx handler that maps it to ONNX `RandomUniformLike` (the
+    mapping `das_keras.export.to_onnx` also uses, there with the layer's seed): the exported
+    model draws its own random slices on every run, as the layer does, from ONNX Runtime's
+    generator. The layer calls it when it is traced outside Keras's own steps (an export).
+
+    Returns:
+        bool: whether tf2onnx is installed (and the handler registered).
+
+    Example:
+        >>> register_onnx_conversion()  # doctest: +SKIP
+        True
+    """
+    if importlib.util.find_spec("tf2onnx") is None:
+        return False
+    from tf2onnx.handler import tf_op
+
+    # ConstantOfShape (for the dynamic batch) needs opset 9; tf2onnx's opsets start above it
+    tf_op.register_handler(_stateless_uniform_to_onnx, 9, ["StatelessRandomUniformV2"], "", {})
+    return True
+
+
+def _stateless_uniform_to_onnx(ctx, node, **kwargs):
+    """tf2onnx handler: StatelessRandomUniformV2(shape, key, counter, alg) -> RandomUniformLike
+    of zeros of that shape (U[0, 1), float32)."""
+    from onnx import TensorProto
+
+    shape = ctx.make_node("Cast", [node.input[0]], attr={"to": TensorProto.INT64})
+    zeros = ctx.make_node("ConstantOfShape", shape.output)
+    ctx.replace_inputs(node, zeros.output)
+    node.type = "RandomUniformLike"

@@ -65,19 +65,25 @@ def _xla_calls(concrete_function):
     ]
 
 
-def test_traced_layer_compiles_the_descriptors_with_xla_and_exports_can_opt_out():
+def test_keras_steps_compile_the_descriptors_with_xla_other_traces_and_exports_do_not():
     tf = pytest.importorskip("tensorflow")
     from das_keras.layers import plain_descriptor_ops
 
     x = np.random.default_rng(0).random((2, 8, 12, 12, 1)).astype("float32")
     layer = FrameDescriptors(scales=2)
-    traced = tf.function(lambda v: layer(v))
-    compiled = traced.get_concrete_function(tf.TensorSpec((None, 8, 12, 12, 1)))
+    spec = tf.TensorSpec((None, 8, 12, 12, 1))
+
+    def one_step_on_data(v):  # the name of Keras's predict/evaluate step function
+        return layer(v)
+
+    compiled = tf.function(one_step_on_data).get_concrete_function(spec)
     assert _xla_calls(compiled)  # one fused XLA function inside the traced graph
     np.testing.assert_allclose(compiled(x), layer(x), rtol=1e-4, atol=1e-4)  # eager: plain ops
+    # any other trace (an export, a user's tf.function) gets plain ops, what converters read
+    other = tf.function(lambda v: layer(v)).get_concrete_function(spec)
+    assert not _xla_calls(other)
     with plain_descriptor_ops():
-        plain = tf.function(lambda v: layer(v)).get_concrete_function(
-            tf.TensorSpec((None, 8, 12, 12, 1))
-        )
+        plain = tf.function(one_step_on_data).get_concrete_function(spec)
     assert not _xla_calls(plain)
+    np.testing.assert_allclose(other(x), compiled(x), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(plain(x), compiled(x), rtol=1e-4, atol=1e-4)
