@@ -262,7 +262,7 @@ def finite_logits(logits):
         replaced by -1e8 (a NaN input then ranks its slices last instead of breaking top-k).
 
     Example:
-        >>> finite_logits(ops.array([1.0, float("nan")])).tolist()
+        >>> ops.convert_to_numpy(finite_logits(ops.array([1.0, float("nan")]))).tolist()
         [1.0, -100000000.0]
     """
     z = ops.cast(logits, "float32")
@@ -283,7 +283,8 @@ def masked_logits(logits, taken, seed=None, noise=False):
         `taken`, so the arg-max is always a slice not yet chosen.
 
     Example:
-        >>> masked_logits(ops.array([[2.0, 1.0]]), ops.array([[1.0, 0.0]])).tolist()
+        >>> z = masked_logits(ops.array([[2.0, 1.0]]), taken=ops.array([[1.0, 0.0]]))
+        >>> ops.convert_to_numpy(z).tolist()
         [[-1000000000.0, 1.0]]
     """
     z = finite_logits(logits)
