@@ -11,6 +11,7 @@ import importlib.util as _importlib_util
 import os as _os
 import sys as _sys
 
+_USER_TF_LOG_LEVEL = _os.environ.get("TF_CPP_MIN_LOG_LEVEL")  # the CLI raises ours to 3
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from das_keras.version import __version__  # noqa: E402

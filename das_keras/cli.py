@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 
+import das_keras
 from das_keras.commands.common import call
 from das_keras.version import __version__
 
@@ -86,11 +87,12 @@ def build_parser():
 
 
 def quiet_tensorflow():
-    """No TensorFlow / absl log lines: set before TensorFlow is imported (it reads them once)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # absl's C++ logging writes "All log messages before absl::InitializeLog() ..." unless
-    # its stderr threshold is raised too; TF 2.18+ reads this variable for it.
-    os.environ.setdefault("GLOG_minloglevel", "3")
+    """No TensorFlow / absl log lines (not even errors) unless TF_CPP_MIN_LOG_LEVEL is set.
+
+    Runs before TensorFlow is imported: TensorFlow reads the variable once, at import.
+    """
+    if das_keras._USER_TF_LOG_LEVEL is None:  # das_keras set 2 (warnings) for library use
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     try:
         from absl import logging as absl_logging
     except ImportError:
@@ -114,6 +116,8 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if not args.debug:
         quiet_tensorflow()
+    elif das_keras._USER_TF_LOG_LEVEL is None:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"  # all of TensorFlow's log
     return call(args.func, args)
 
 
