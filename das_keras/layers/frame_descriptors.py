@@ -171,25 +171,49 @@ def plain_descriptor_ops():
     XLA-compiled function (what tf2onnx and other graph converters can read).
 
     The numbers are the same up to float rounding; only the graph differs. `das_keras.export`
-    uses it for both exports.
+    uses it for both exports (other traces than Keras's own steps get plain ops anyway).
 
     Example:
         >>> with plain_descriptor_ops():  # doctest: +SKIP
         ...     proto, _ = tf2onnx.convert.from_function(serve, input_signature=[spec])
     """
-    previous = getattr(_STATE, "plain", False)
-    _STATE.plain = True
+    with _descriptor_ops("plain"):
+        yield
+
+
+@contextlib.contextmanager
+def compiled_descriptor_ops():
+    """Within this block, `FrameDescriptors` traced in any TensorFlow graph (e.g. your own
+    `tf.function`) runs as one XLA-compiled function, as in Keras's own steps.
+
+    For inference loops outside `predict` that want the speed and will not be exported; a graph
+    traced here does not convert to ONNX.
+
+    Example:
+        >>> serve = tf.function(lambda x: model(x, training=False))  # doctest: +SKIP
+        >>> with compiled_descriptor_ops():  # doctest: +SKIP
+        ...     serve(x)  # traced (and so compiled) here
+    """
+    with _descriptor_ops("compiled"):
+        yield
+
+
+@contextlib.contextmanager
+def _descriptor_ops(mode):
+    previous = getattr(_STATE, "mode", None)
+    _STATE.mode = mode
     try:
         yield
     finally:
-        _STATE.plain = previous
+        _STATE.mode = previous
 
 
 def _compiled_descriptors():
     """`frame_descriptors` as an XLA-compiled tf.function, or None where that does not apply
     (another backend, eager execution, a trace other than a Keras training, evaluation or
-    prediction step, or inside `plain_descriptor_ops`)."""
-    if getattr(_STATE, "plain", False) or F.tf_trace() != "keras_step":
+    prediction step outside `compiled_descriptor_ops`, or inside `plain_descriptor_ops`)."""
+    mode, trace = getattr(_STATE, "mode", None), F.tf_trace()
+    if trace is None or mode == "plain" or (trace == "other" and mode != "compiled"):
         return None
     return _xla_frame_descriptors()
 
@@ -227,8 +251,9 @@ class FrameDescriptors(keras.layers.Layer):
     which fuses their passes over the pixels (the DAS layer's share of the time:
     docs/results/speed.md); eager calls and every other trace (`model.export` to ONNX or a
     SavedModel, `das_keras.export`, your own `tf.function`) use plain ops, which graph converters
-    can read. Both give the same numbers up to float rounding. Non-finite descriptors (NaN/Inf
-    pixels) are set to 0. H and W may be unknown (None) until the layer runs.
+    can read (`compiled_descriptor_ops()` opts your own traces in). Both give the same numbers
+    up to float rounding. Non-finite descriptors (NaN/Inf pixels) are set to 0. H and W may be
+    unknown (None) until the layer runs.
 
     Args:
         descriptors: names from `DESCRIPTORS`.

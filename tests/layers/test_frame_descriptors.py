@@ -68,6 +68,7 @@ def _xla_calls(concrete_function):
 def test_keras_steps_compile_the_descriptors_with_xla_other_traces_and_exports_do_not():
     tf = pytest.importorskip("tensorflow")
     from das_keras.layers import plain_descriptor_ops
+    from das_keras.layers.frame_descriptors import compiled_descriptor_ops
 
     x = np.random.default_rng(0).random((2, 8, 12, 12, 1)).astype("float32")
     layer = FrameDescriptors(scales=2)
@@ -86,4 +87,6 @@ def test_keras_steps_compile_the_descriptors_with_xla_other_traces_and_exports_d
         plain = tf.function(one_step_on_data).get_concrete_function(spec)
     assert not _xla_calls(plain)
     np.testing.assert_allclose(other(x), compiled(x), rtol=1e-4, atol=1e-4)
+    with compiled_descriptor_ops():  # the opt-in for one's own tf.function
+        assert _xla_calls(tf.function(lambda v: layer(v)).get_concrete_function(spec))
     np.testing.assert_allclose(plain(x), compiled(x), rtol=1e-4, atol=1e-4)
