@@ -319,7 +319,10 @@ def reconcile(log_path, best_path, backup_dir):
     start = backup_epoch(backup_dir)
     kept = [row for row in rows if int(row["epoch"]) < start]
     last = _backup_row(backup_dir)
-    if last and int(last["epoch"]) == start - 1 and all(r["epoch"] != last["epoch"] for r in kept):
+    # only the row that the crash lost: the log holds every epoch before it (a worker's fresh
+    # temporary log, see das_keras.distribute.task_dir, holds none and gets none)
+    before = [int(row["epoch"]) for row in kept] == list(range(start - 1))
+    if last and int(last["epoch"]) == start - 1 and before:
         fields = fields or ["epoch", *sorted(set(last) - {"epoch"})]
         kept.append({key: last.get(key, "NA") for key in fields})
     elif len(kept) == len(rows):

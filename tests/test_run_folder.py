@@ -229,6 +229,9 @@ def test_reconcile_restores_the_backups_log_row_when_a_crash_lost_it(tmp_path):
     assert log.read_text() == "epoch,loss,val_loss\n0,1.0,0.9\n1,0.8,0.5\n2,0.7,0.6\n"
     reconcile(log, tmp_path / "best.weights.h5", tmp_path / "backup")  # a second time: no change
     assert _log(tmp_path)[1] == [0, 1, 2]
+    log.unlink()  # a log without the earlier rows (a worker's temporary one) gets no lone row
+    reconcile(log, tmp_path / "best.weights.h5", tmp_path / "backup")
+    assert not log.exists()
 
 
 def test_reconcile_drops_log_rows_beyond_the_backup_and_stamps_old_best_weights(tmp_path):
