@@ -196,7 +196,8 @@ def _serve_with_indices(model, spec):
         if head is None:
             output = model(inputs, training=False)
         else:
-            output = head(F.gather_slices(inputs, indices), training=False)
+            chosen = F.gather_slices_with_context(inputs, indices, sampler.context)
+            output = head(chosen, training=False)
         return {OUTPUT_NAME: output, INDICES_NAME: indices}
 
     return serve
