@@ -57,6 +57,35 @@ def comparison_lines(comparison):
     return lines
 
 
+OPTION_COLUMNS = ("center", "center+ctx1", "das", "das+ctx1_pos")
+
+
+def option_lines(comparison):
+    """The issue-19 options (2.5D context, DAS's learned position term) beside the plain rows."""
+    summary = (comparison or {}).get("summary", {})
+    rows = []
+    for k in (0.5, 0.25):
+        rows += [
+            row.replace("| ", f"| {k:.0%} | ", 1)
+            for row in comparison_rows(summary, k, "ours", OPTION_COLUMNS)
+            if row.count(" - ") < 2
+        ]
+    if not rows:
+        return []
+    return [
+        "With each chosen slice carrying its neighbours as channels (`context=1`, every sampler) "
+        "and, for DAS, the learned position term starting as a central window "
+        "(`learned_positions=True, position_prior=4`); test AUC, backbone *ours* "
+        "(`benchmarks/run_issue19.sh`; official ACC and the other decision rules in "
+        "docs/results/comparison.json):",
+        "",
+        "| k | data set | " + " | ".join(OPTION_COLUMNS) + " | recipe |",
+        "|---|---|" + "---|" * (len(OPTION_COLUMNS) + 1),
+        *rows,
+        "",
+    ]
+
+
 def table_samplers(summary, k, backbone="ours"):
     """The full model and the samplers with a result at `k` with `backbone` on some data set."""
     ran = {key.split("/")[3] for key in summary if key.split("/")[1:3] == [backbone, str(k)]}
@@ -230,6 +259,7 @@ def selection_lines(selection, k="0.5", backbone="ours"):
 def section():
     body = (
         comparison_lines(_load("comparison"))
+        + option_lines(_load("comparison"))
         + speed_lines(_load("speed"))
         + gpu_speed_lines(_load(GPU_SPEED), GPU_SPEED)
         + train_check_lines(_load("train_gpu"), "train_gpu")
