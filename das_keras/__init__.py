@@ -25,7 +25,7 @@ _LAYERS = (
     "RandomSampler",
     "UniformSampler",
 )
-_MODULES = ("batch_norm", "layers", "models", "zoo")
+_MODULES = ("batch_norm", "calibration", "layers", "models", "zoo")
 # Modules whose dependencies are optional extras: `dk.data` and `dk.training` need TensorFlow
 # (tf.data; the layers and models run on any Keras backend without it), `dk.tuning`
 # keras-tuner, `dk.export` tf2onnx, `dk.viz` matplotlib.
@@ -67,6 +67,7 @@ def _register_layers(loaded):
     if "das_keras.models" in modules or (loaded == "keras" and "das_keras.layers" in modules):
         return
     _importlib.import_module("das_keras.models")
+    _importlib.import_module("das_keras.calibration")  # registers PriorCorrection
 
 
 class _RegisterAfterImport:
@@ -107,6 +108,7 @@ __all__ = [
     *_LAYERS,
     "__version__",
     "batch_norm",
+    "calibration",
     "data",
     "evaluation",
     "export",
