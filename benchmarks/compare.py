@@ -187,14 +187,11 @@ def run_one(
     return result
 
 
-def split_predictions(model, dataset, split, data_dir, flips=False):
-    """(labels, probabilities) of one split; with `flips`, the mean over the 4 flips of H and W
-    (test-time augmentation)."""
-    from das_keras.training import load_splits
-
-    splits = load_splits(dataset, RECIPE["batch_size"], 0, data_dir)
+def split_predictions(model, data, flips=False):
+    """(labels, probabilities) of one batched split `data`; with `flips`, the mean over the 4
+    flips of H and W (test-time augmentation)."""
     labels, probabilities = [], []
-    for x, y in getattr(splits, split):
+    for x, y in data:
         views = [x]
         if flips:
             views += [x[:, :, ::-1], x[:, :, :, ::-1], x[:, :, ::-1, ::-1]]
@@ -216,11 +213,12 @@ def decision_rule_metrics(model, dataset, data_dir):
     from das_keras.evaluation import classification_metrics, official_accuracy
     from das_keras.training import load_splits
 
-    weights = load_splits(dataset, RECIPE["batch_size"], 0, data_dir).class_weight
+    splits = load_splits(dataset, RECIPE["batch_size"], 0, data_dir)
+    weights = splits.class_weight
     out, stored = {}, {}
     for flips in (False, True):
         suffix = "_flips" if flips else ""
-        preds = {s: split_predictions(model, dataset, s, data_dir, flips) for s in ("val", "test")}
+        preds = {s: split_predictions(model, getattr(splits, s), flips) for s in ("val", "test")}
         for split, (labels, p) in preds.items():
             out[split + suffix] = classification_metrics(labels, p)
             stored[split + suffix] = {"labels": labels.tolist(), "probabilities": p.tolist()}
