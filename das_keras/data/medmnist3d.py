@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from das_keras.data import transforms
+from das_keras.data.balance import balanced_class_weights
 from das_keras.data.medmnist_files import (
     MEDMNIST_ROOT,
     ChecksumError,
@@ -294,29 +295,15 @@ def medmnist3d(
 
 
 def class_weights(name, size=28, data_dir=None, download=True):
-    """Balanced class weights from the training labels, for `model.fit(class_weight=...)`.
-
-    weight[c] = N / (num_classes_present * count[c]) (scikit-learn's "balanced" rule).
-
-    Args:
-        name: set name, see `medmnist3d_info`.
-        size: 28 or 64.
-        data_dir: data folder, or None for the default.
-        download: fetch the file when it is missing.
-
-    Returns:
-        dict {class index (int): weight (float)} for the classes present in the train split.
+    """Balanced class weights of a set's train split (kept for one release: use
+    `das_keras.data.class_weights`, the catalogue's, which covers every data set).
 
     Example:
         >>> class_weights("vessel")  # doctest: +SKIP
         {0: 0.563..., 1: 4.45}
     """
-    from sklearn.utils.class_weight import compute_class_weight
-
     _, labels = load_medmnist3d_arrays(name, "train", size, data_dir, download)
-    classes = np.unique(labels)
-    weights = compute_class_weight("balanced", classes=classes, y=labels)
-    return {int(c): float(w) for c, w in zip(classes, weights, strict=True)}
+    return balanced_class_weights(labels)
 
 
 def _augment(ds, seed):
