@@ -15,7 +15,7 @@ dropped, two benign videos are relabelled malignant.
 import json
 from pathlib import Path, PurePosixPath
 
-from das_keras.data.clip_pipeline import clip_dataset
+from das_keras.data.clip_pipeline import split_dataset
 from das_keras.data.paths import DatasetNotFoundError, data_root
 
 BUSV_URL = "https://github.com/jhl-Det/CVA-Net"
@@ -82,19 +82,7 @@ def busv_videos(root=None, split="train", apply_errata=True):
 
 
 def busv(
-    root=None,
-    split="train",
-    *,
-    num_frames=16,
-    size=(64, 64),
-    batch_size=None,
-    shuffle=None,
-    seed=None,
-    cache=True,
-    cache_dir=None,
-    apply_errata=True,
-    on_error="raise",
-    augment=False,
+    root=None, split="train", *, seed=None, shuffle=None, apply_errata=True, **clip_options
 ):
     """One BUSV split as a `tf.data.Dataset` of (clip, label).
 
@@ -105,16 +93,13 @@ def busv(
         root: BUSV folder; default `<data folder>/busv` (see `paths.data_root`).
         split: "train", "val" or "test" ("test" = "val": the published protocol has no
             separate test set).
-        num_frames: T.
-        size: int or (height, width).
-        batch_size: batch when given.
+        seed: shuffle (and augmentation) seed.
         shuffle: reshuffle every epoch; default True for "train".
-        seed: shuffle seed.
-        cache: keep decoded clips in memory after their first use.
-        cache_dir: folder for `.npy` caches of decoded clips, or None.
         apply_errata: apply the published errata (see `busv_videos`).
-        on_error: "raise" or "skip" (warn and leave unreadable videos out).
-        augment: random flip / brightness / contrast per clip (see `video_folder.clip_dataset`).
+        **clip_options: how clips are decoded and served, see `clip_dataset`: num_frames
+            (default 16), size ((64, 64)), cache (keep decoded clips in memory), cache_dir,
+            on_error (here "raise" by default; "skip" warns and leaves unreadable videos out),
+            batch_size, prefetch, augment (random flip / brightness / contrast).
 
     Returns:
         `tf.data.Dataset` of (clip, label), label 0 = benign, 1 = malignant.
@@ -127,23 +112,10 @@ def busv(
         >>> ds = busv("BUSV", "train", num_frames=16, size=64, batch_size=8)  # doctest: +SKIP
     """
     videos = busv_videos(root, split, apply_errata)
-    if not videos:
-        raise ValueError(f"The BUSV {split!r} split of {root} lists no videos.")
-    return clip_dataset(
-        [folder for folder, _ in videos],
-        [label for _, label in videos],
-        num_frames=num_frames,
-        size=size,
-        grayscale=True,
-        cache=cache,
-        cache_dir=cache_dir,
-        on_error=on_error,
-        batch_size=batch_size,
-        shuffle=shuffle if shuffle is not None else split == "train",
-        seed=seed,
-        augment=augment,
-        class_names=BUSV_CLASSES,
-    )
+    empty = f"The BUSV {split!r} split of {root} lists no videos."
+    options = {"on_error": "raise", **clip_options, "grayscale": True}
+    options.update(shuffle=shuffle, seed=seed, class_names=BUSV_CLASSES)
+    return split_dataset(videos, split, empty, **options)
 
 
 def _video_names(split_file):

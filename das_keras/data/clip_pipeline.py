@@ -5,6 +5,7 @@ Each clip is decoded once per data set (and once per machine with a disk cache, 
 class names as a `class_names` attribute, as `keras.utils.image_dataset_from_directory` does.
 """
 
+import inspect
 import warnings
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import tensorflow as tf
 
 from das_keras.data import clip_cache, transforms
 from das_keras.data.clip_decode import ClipDecodeError
-from das_keras.data.clip_table import clip_table
+from das_keras.data.clip_table import video_folder_clips
 
 ON_ERROR = ("skip", "raise")
 
@@ -169,20 +170,11 @@ def video_folder(
     num_frames=16,
     size=(64, 64),
     grayscale=True,
-    label_from="folder",
-    class_names=None,
-    exclude=(),
-    metadata=None,
-    group_column=None,
-    key_column=None,
-    split=None,
-    split_fractions=(0.7, 0.15, 0.15),
-    seed=0,
     cache_dir=None,
     on_error="skip",
     batch_size=None,
     shuffle=None,
-    allow_empty=False,
+    **table_options,
 ):
     """A folder of clips as a `tf.data.Dataset` of (clip, label).
 
@@ -194,13 +186,13 @@ def video_folder(
         num_frames: T, frames per clip (evenly spaced over the clip).
         size: int or (height, width) of the frames.
         grayscale: one channel if True, RGB if False.
-        label_from, class_names, exclude, metadata, group_column, key_column, split,
-            split_fractions, seed: see `video_folder_clips` (`seed` also seeds shuffling).
         cache_dir: folder for `.npy` caches of decoded clips, or None.
         on_error: "skip" (warn and leave the clip out) or "raise".
         batch_size: batch when given.
         shuffle: reshuffle every epoch; default True for split="train".
-        allow_empty: see `video_folder_clips` (an empty class folder is an error by default).
+        **table_options: which clips, their classes and split: label_from, class_names,
+            exclude, metadata, group_column, key_column, split, split_fractions, seed,
+            allow_empty (see `video_folder_clips`; `seed` also seeds shuffling).
 
     Returns:
         `tf.data.Dataset` of (clip, label), with the class names (label order, all classes,
@@ -213,35 +205,39 @@ def video_folder(
         >>> ds = video_folder("clips", label_from="folder", split="train", batch_size=8,
         ...                   metadata="clips/meta.csv", group_column="patient")  # doctest: +SKIP
     """
-    rows, class_names = clip_table(
-        root,
-        label_from=label_from,
-        class_names=class_names,
-        exclude=exclude,
-        metadata=metadata,
-        group_column=group_column,
-        key_column=key_column,
-        split=split,
-        split_fractions=split_fractions,
-        seed=seed,
-        allow_empty=allow_empty,
-    )
+    clip_options = {k: v for k, v in locals().items() if k in _CLIP_OPTIONS}
+    rows = video_folder_clips(root, **table_options)
+    split = table_options.get("split")
+    where = f"split {split!r} of " if split else ""
+    empty = f"No clips in {where}{root} (check `exclude`, `label_from`, fractions)."
+    clip_options.update(seed=table_options.get("seed", 0), class_names=rows.class_names)
+    return split_dataset(rows, split, empty, **clip_options)
+
+
+# the options of clip_dataset beyond the clips and their labels (seed: from the table options)
+_CLIP_OPTIONS = tuple(inspect.signature(clip_dataset).parameters)[2:]
+
+
+def split_dataset(rows, split, empty_message, *, shuffle=None, **options):
+    """`clip_dataset` over the rows of one split, for the loaders of a data set's layout.
+
+    Args:
+        rows: sequence of (path, label, ...) rows (`Clip`s, or (folder, label) pairs).
+        split: the split the rows are ("train", "val", "test" or None).
+        empty_message: the error when there are no rows.
+        shuffle: reshuffle every epoch; None: True for the "train" split.
+        **options: the other `clip_dataset` arguments.
+
+    Returns:
+        `tf.data.Dataset` of (clip, label), as `clip_dataset`.
+
+    Example:
+        >>> split_dataset(rows, "val", "No clips.", num_frames=8)  # doctest: +SKIP
+    """
     if not rows:
-        where = f"split {split!r} of " if split else ""
-        raise ValueError(f"No clips in {where}{root} (check `exclude`, `label_from`, fractions).")
-    return clip_dataset(
-        [r.path for r in rows],
-        [r.label for r in rows],
-        num_frames=num_frames,
-        size=size,
-        grayscale=grayscale,
-        cache_dir=cache_dir,
-        on_error=on_error,
-        batch_size=batch_size,
-        shuffle=shuffle if shuffle is not None else split == "train",
-        seed=seed,
-        class_names=class_names,
-    )
+        raise ValueError(empty_message)
+    shuffle = split == "train" if shuffle is None else shuffle
+    return clip_dataset([r[0] for r in rows], [r[1] for r in rows], shuffle=shuffle, **options)
 
 
-__all__ = ["ON_ERROR", "ClipDecodeWarning", "clip_dataset", "video_folder"]
+__all__ = ["ON_ERROR", "ClipDecodeWarning", "clip_dataset", "split_dataset", "video_folder"]

@@ -29,6 +29,14 @@ SPLITS = ("train", "val", "test")
 KEY_COLUMNS = ("Filename", "FileName", "filename", "file_name", "file", "path", "clip", "video")
 
 
+class ClipTable(list):
+    """A list of `Clip` rows with the class names their labels index (`class_names`)."""
+
+    def __init__(self, rows, class_names):
+        super().__init__(rows)
+        self.class_names = list(class_names)
+
+
 class Clip(NamedTuple):
     """One row of a clip table."""
 
@@ -209,55 +217,14 @@ def video_folder_clips(
             labels stay those of the sorted folder names.
 
     Returns:
-        list of `Clip` (path, label, class_name, group, split), in path order.
+        `ClipTable`: a list of `Clip` (path, label, class_name, group, split), in path order,
+        with the class names its labels index as its `class_names` attribute (every class, also
+        those without clips in the split asked for; [] when there are no clips).
 
     Example:
         >>> rows = video_folder_clips("clips", split="val")  # doctest: +SKIP
-        >>> rows[0].class_name, rows[0].split  # doctest: +SKIP
-        ('covid', 'val')
-    """
-    rows, _ = clip_table(
-        root,
-        label_from=label_from,
-        class_names=class_names,
-        exclude=exclude,
-        metadata=metadata,
-        group_column=group_column,
-        key_column=key_column,
-        split=split,
-        split_fractions=split_fractions,
-        seed=seed,
-        allow_empty=allow_empty,
-    )
-    return rows
-
-
-def clip_table(
-    root,
-    *,
-    label_from="folder",
-    class_names=None,
-    exclude=(),
-    metadata=None,
-    group_column=None,
-    key_column=None,
-    split=None,
-    split_fractions=(0.7, 0.15, 0.15),
-    seed=0,
-    allow_empty=False,
-):
-    """`video_folder_clips` and the class names its labels index.
-
-    Args:
-        root, label_from, class_names, exclude, metadata, group_column, key_column, split,
-            split_fractions, seed, allow_empty: see `video_folder_clips`.
-
-    Returns:
-        (rows, class_names): list of `Clip`; list of str, every class (also those without
-        clips in the split asked for), or [] when there are no clips.
-
-    Example:
-        >>> rows, names = clip_table("clips", split="val")  # doctest: +SKIP
+        >>> rows[0].class_name, rows[0].split, rows.class_names  # doctest: +SKIP
+        ('covid', 'val', ['covid', 'regular'])
     """
     root = _existing_folder(root, "root")
     _check_split(split, allow_none=True)
@@ -266,7 +233,7 @@ def clip_table(
     label_of = _label_rule(label_from)
     paths, names = _labelled(find_clips(root, exclude), label_of, label_from)
     if not paths:
-        return [], []
+        return ClipTable([], [])
     if class_names is None:
         class_names = sorted(set(names))
         if label_from == "folder":
@@ -282,7 +249,17 @@ def clip_table(
     if split is not None:
         splits = assign_splits(groups, labels, split_fractions, seed)
     rows = [Clip(*row) for row in zip(paths, labels, names, groups, splits, strict=True)]
-    return [r for r in rows if split is None or r.split == split], class_names
+    return ClipTable([r for r in rows if split is None or r.split == split], class_names)
+
+
+def clip_table(root, **options):
+    """`video_folder_clips` as (rows, class_names) (kept for one release).
+
+    Example:
+        >>> rows, names = clip_table("clips", split="val")  # doctest: +SKIP
+    """
+    rows = video_folder_clips(root, **options)
+    return rows, rows.class_names
 
 
 def _folder_classes(root, paths, found, exclude, allow_empty):
@@ -428,6 +405,7 @@ __all__ = [
     "KEY_COLUMNS",
     "SPLITS",
     "Clip",
+    "ClipTable",
     "assign_splits",
     "clip_table",
     "find_clips",

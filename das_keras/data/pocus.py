@@ -3,7 +3,7 @@
 import warnings
 from pathlib import Path
 
-from das_keras.data.clip_pipeline import clip_dataset
+from das_keras.data.clip_pipeline import split_dataset
 from das_keras.data.clip_table import video_folder_clips
 from das_keras.data.paths import DatasetNotFoundError, data_root
 
@@ -69,27 +69,22 @@ def pocus(
     root=None,
     split="train",
     *,
-    num_frames=16,
-    size=(64, 64),
-    grayscale=True,
     exclude=POCUS_EXCLUDE,
     split_fractions=(0.7, 0.15, 0.15),
     seed=0,
-    cache_dir=None,
-    on_error="skip",
-    batch_size=None,
     shuffle=None,
-    augment=False,
+    **clip_options,
 ):
     """POCUS lung-ultrasound clips (covid / pneumonia / regular) as a `tf.data.Dataset`.
 
     Args:
         root: data folder with `pocus_videos/` and `dataset_metadata.csv` (see `pocus_clips`).
         split: "train", "val", "test" (patient-grouped) or None (all clips).
-        num_frames, size, grayscale, cache_dir, on_error, batch_size: see `video_folder`.
         exclude, split_fractions, seed: see `pocus_clips` (`seed` also seeds shuffling).
         shuffle: default True for "train".
-        augment: random flip / brightness / contrast per clip (see `clip_dataset`).
+        **clip_options: how clips are decoded and served, see `clip_dataset`: num_frames
+            (default 16), size ((64, 64)), grayscale (True), cache, cache_dir, on_error
+            ("skip"), batch_size, prefetch, augment (random flip / brightness / contrast).
 
     Returns:
         `tf.data.Dataset` of (clip, label), labels indexing `POCUS_CLASSES`.
@@ -102,22 +97,9 @@ def pocus(
         >>> ds = pocus("covid19_ultrasound/data", "train", batch_size=8)  # doctest: +SKIP
     """
     rows = pocus_clips(root, split, exclude=exclude, split_fractions=split_fractions, seed=seed)
-    if not rows:
-        raise ValueError(f"No POCUS clips in split {split!r}; check `exclude` and fractions.")
-    return clip_dataset(
-        [r.path for r in rows],
-        [r.label for r in rows],
-        num_frames=num_frames,
-        size=size,
-        grayscale=grayscale,
-        cache_dir=cache_dir,
-        on_error=on_error,
-        batch_size=batch_size,
-        shuffle=shuffle if shuffle is not None else split == "train",
-        seed=seed,
-        augment=augment,
-        class_names=POCUS_CLASSES,
-    )
+    empty = f"No POCUS clips in split {split!r}; check `exclude` and fractions."
+    options = {"shuffle": shuffle, "seed": seed, "class_names": POCUS_CLASSES, **clip_options}
+    return split_dataset(rows, split, empty, **options)
 
 
 def _pocus_folders(root):
