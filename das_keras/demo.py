@@ -4,7 +4,15 @@ import json
 import os
 import time
 
+import keras
 import numpy as np
+from tqdm.keras import TqdmCallback
+
+from das_keras import checks
+from das_keras.data.synthetic import synthetic_arrays
+from das_keras.evaluation import classification_metrics
+from das_keras.models import build_classifier, sampler_of, small_cnn
+from das_keras.runs import recipe
 
 DEMO_SAMPLERS = ("das", "dps", "uniform")
 
@@ -21,7 +29,7 @@ def run_demo(
     Args:
         output_dir: folder for the outputs (created).
         epochs: training epochs per model.
-        k: slices kept out of `num_slices`.
+        k: slices kept out of `num_slices`: a count, or a fraction of it.
         num_slices: T of the synthetic volumes.
         size: slice height and width.
         seed: seed of the data and the models.
@@ -34,11 +42,7 @@ def run_demo(
     Example:
         >>> results = run_demo("out", epochs=1, num_train=64, verbose=0)  # doctest: +SKIP
     """
-    import keras
-
-    from das_keras.data.synthetic import synthetic_arrays
-    from das_keras.evaluation import classification_metrics
-
+    k = checks.resolve_k(k, num_slices)
     os.makedirs(output_dir, exist_ok=True)
     data = {
         split: synthetic_arrays(n, num_slices, size, seed=seed * 10 + offset)
@@ -54,9 +58,7 @@ def run_demo(
         results[sampler] = {
             **classification_metrics(data["test"]["y"], probabilities),
             "hit_rate": hit_rate(indices, data["test"]["depth"], 2),
-            "sampler_ms_per_volume": sampler_time_ms(
-                model.get_layer("sampler"), data["test"]["x"][:64]
-            ),
+            "sampler_ms_per_volume": sampler_time_ms(sampler_of(model), data["test"]["x"][:64]),
             "train_seconds": time.perf_counter() - start,
         }
         selections[sampler] = indices
@@ -82,14 +84,9 @@ def train_demo_model(sampler, data, k, epochs, seed, progress=False):
 
     Every sampler's model gets precise BatchNorm statistics (`das_keras.batch_norm`) before each
     validation: with 24 steps per epoch the moving averages lag behind the weights and the
-    validation loss that picks the epoch swings by 10x between epochs.
+    validation loss that picks the epoch swings by 10x between epochs. The compile settings and
+    callbacks are the recipe's (`das_keras.runs.recipe`).
     """
-    import keras
-    from tqdm.keras import TqdmCallback
-
-    from das_keras.batch_norm import PreciseBatchNorm
-    from das_keras.models import build_classifier, small_cnn
-
     shape = data["train"]["x"].shape[1:]
     model = build_classifier(
         shape,
@@ -98,10 +95,16 @@ def train_demo_model(sampler, data, k, epochs, seed, progress=False):
         k=k,
         backbone=small_cnn(shape[1:], filters=(16, 32, 64)),
         aggregation="max",
-        sampler_kwargs=None if sampler == "uniform" else {"seed": seed},
+        sampler_kwargs=recipe.sampler_kwargs(sampler, seed),
     )
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    recipe.compile_model(model, learning_rate=1e-3)
     best = keras.callbacks.EarlyStopping("val_loss", patience=epochs, restore_best_weights=True)
+    callbacks = [
+        # BatchNorm statistics of the current weights before each validation (see batch_norm.py)
+        *recipe.recipe_callbacks(data["train"]["x"], epochs, precise_bn=True, precise_bn_batches=8),
+        best,
+        *([TqdmCallback(verbose=0, desc=sampler)] if progress else []),
+    ]
     model.fit(
         data["train"]["x"],
         data["train"]["y"],
@@ -109,12 +112,7 @@ def train_demo_model(sampler, data, k, epochs, seed, progress=False):
         epochs=epochs,
         verbose=0,
         validation_data=(data["val"]["x"], data["val"]["y"]),
-        # BatchNorm statistics of the current weights before each validation (see batch_norm.py)
-        callbacks=[
-            PreciseBatchNorm(data["train"]["x"], num_batches=8),
-            best,
-            *([TqdmCallback(verbose=0, desc=sampler)] if progress else []),
-        ],
+        callbacks=callbacks,
     )
     return model
 
@@ -129,8 +127,6 @@ def hit_rate(indices, depths, structure_slices):
 
 def sampler_time_ms(sampler_layer, volumes, repeats=7):
     """Median inference time of the sampler alone, in milliseconds per volume."""
-    import keras
-
     inputs = keras.Input(volumes.shape[1:])
     model = keras.Model(inputs, sampler_layer(inputs))
     model.predict_on_batch(volumes)  # trace once
@@ -143,7 +139,7 @@ def sampler_time_ms(sampler_layer, volumes, repeats=7):
 
 
 def _chosen_indices(model, volumes):
-    indices, _ = model.get_layer("sampler").select(volumes, training=False)
+    indices, _ = sampler_of(model).select(volumes, training=False)
     return np.asarray(indices)
 
 

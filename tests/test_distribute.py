@@ -31,7 +31,7 @@ def tiny_splits(dataset, batch_size, seed, *args, **kwargs):
     import tensorflow as tf
 
     from das_keras.data import synthetic_arrays
-    from das_keras.training import DataSplits
+    from das_keras.data.catalog import DataSplits
 
     def split(offset, n, shuffle):
         data = synthetic_arrays(n, num_slices=8, size=16, structure_slices=3, noise=0.05,
@@ -46,10 +46,11 @@ def tiny_splits(dataset, batch_size, seed, *args, **kwargs):
 
 
 def patch_training():
-    import das_keras.training as training
+    from das_keras import runs
+    from das_keras.data import catalog
 
-    training.load_splits = tiny_splits
-    return training
+    catalog.load_splits = tiny_splits
+    return runs
 
 
 def fixed_inputs():

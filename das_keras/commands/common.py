@@ -1,4 +1,4 @@
-"""What several sub-commands share: argument types, data arguments, errors, model loading, progress.
+"""What several sub-commands share: argument types, data arguments, errors.
 
 Nothing here imports Keras or TensorFlow at module level: `das-keras --help` builds every parser
 without them.
@@ -6,18 +6,17 @@ without them.
 
 import argparse
 import functools
-import json
-import math
-import os
+import importlib
 import sys
 import traceback
 
-from das_keras.defaults import DATASET_NAMES, TRAIN_DEFAULTS
+from das_keras import checks
+from das_keras.defaults import DATASET_NAMES, SAMPLER_NAMES, TRAIN_DEFAULTS
 
 # Expected errors: bad arguments, missing files, unknown names. They print as one line (exit 2).
 EXPECTED_ERRORS = (ValueError, OSError, KeyError, ModuleNotFoundError)
 # Expected errors defined in modules that import Keras: looked up only once those are loaded.
-EXPECTED_ERROR_NAMES = (("das_keras.run_folder", "RunFolderError"),)
+EXPECTED_ERROR_NAMES = (("das_keras.runs.folder", "RunFolderError"),)
 # Which extra installs a module that an optional feature imports.
 EXTRAS = {
     "keras_tuner": "tuning",
@@ -34,47 +33,73 @@ EXTRAS = {
 # --- argument types ---------------------------------------------------------------------------
 
 
-def _number(text, kind, check, expected):
+def _argument(text, kind, check, **options):
+    """Parses `text` with `kind` and checks it with a `das_keras.checks` function."""
     try:
         value = kind(text)
     except ValueError:
+        value = text  # not a number: the check refuses it and says what was expected
+    try:
+        return check(value, "value", **options)
+    except ValueError as error:
+        expected = str(error).split(" must be ", 1)[-1].split(";", 1)[0]
         raise argparse.ArgumentTypeError(f"expected {expected}; received {text!r}") from None
-    if not check(value):
-        raise argparse.ArgumentTypeError(f"expected {expected}; received {text!r}")
-    return value
 
 
 def positive_int(text):
     """argparse type: an int >= 1."""
-    return _number(text, int, lambda v: v >= 1, "an int >= 1")
+    return _argument(text, int, checks.check_positive_int)
 
 
 def non_negative_int(text):
     """argparse type: an int >= 0."""
-    return _number(text, int, lambda v: v >= 0, "an int >= 0")
+    return _argument(text, int, checks.check_positive_int, minimum=0)
 
 
 def positive_float(text):
     """argparse type: a finite number > 0."""
-    return _number(text, float, lambda v: math.isfinite(v) and v > 0, "a number > 0")
+    return _argument(text, float, checks.check_positive_number)
 
 
 def fraction(text):
     """argparse type: a number in [0, 1)."""
-    return _number(text, float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+    return _argument(text, float, checks.check_fraction, allow_zero=True, allow_one=False)
 
 
-def parse_k(value):
-    """--k: an int count >= 1, or a fraction of T in (0, 1] written with a decimal point (0.5).
+def parse_k(text):
+    """--k: a count (8) or a fraction of T written with a decimal point (0.5).
+
+    Only the number is parsed here: its range is checked where k is resolved against T
+    (`das_keras.checks.resolve_k`, when the sampler is built).
 
     Example:
         >>> parse_k("8"), parse_k("0.5")
         (8, 0.5)
     """
-    if "." in value or "e" in value.lower():
-        expected = "a fraction of T in (0, 1] like 0.5, or a count >= 1 like 8"
-        return _number(value, float, lambda v: 0 < v <= 1, expected)
-    return _number(value, int, lambda v: v >= 1, "a count >= 1 like 8, or a fraction like 0.5")
+    kind = float if "." in text or "e" in text.lower() else int
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a count like 8 or a fraction of T like 0.5; received {text!r}"
+        ) from None
+
+
+class RegisteredSamplers:
+    """argparse `choices` of --sampler: the names in the live registry `das_keras.layers.SAMPLERS`.
+
+    Checking a value imports `das_keras.layers` (the value is then used to build a model), so
+    a sampler class defined anywhere before parsing, even in a test file, is accepted. Listing
+    the choices for --help does not import Keras: before das_keras.layers is loaded it shows the
+    built-in names (`das_keras.defaults.SAMPLER_NAMES`).
+    """
+
+    def __contains__(self, name):
+        return name in importlib.import_module("das_keras.layers").SAMPLERS
+
+    def __iter__(self):
+        layers = sys.modules.get("das_keras.layers")
+        return iter(sorted(layers.SAMPLERS) if layers is not None else SAMPLER_NAMES)
 
 
 def add_data_arguments(parser, batch_size=TRAIN_DEFAULTS["batch_size"]):
@@ -108,13 +133,25 @@ def add_data_arguments(parser, batch_size=TRAIN_DEFAULTS["batch_size"]):
 
 
 def data_options(args):
-    """The keyword arguments of `das_keras.training.load_splits` from parsed arguments."""
+    """The keyword arguments of `das_keras.data.catalog.load_splits` from parsed arguments."""
     return {
         "data_dir": args.data_dir,
         "size": args.size,
         "num_frames": args.frames,
         "frame_size": args.frame_size,
     }
+
+
+def load_splits(args, seed=0, augment=False):
+    """`das_keras.data.catalog.load_splits` of the parsed data arguments (`add_data_arguments`).
+
+    Imports the catalogue (and TensorFlow) only when called: the parsers are built without it.
+    """
+    from das_keras.data import catalog
+
+    return catalog.load_splits(
+        args.dataset, args.batch_size, seed, augment=augment, **data_options(args)
+    )
 
 
 def metrics_table(metrics):
@@ -208,80 +245,3 @@ def handles_errors(run):
         return call(run, args)
 
     return wrapper
-
-
-# --- models, run folders and evaluation -------------------------------------------------------
-
-
-def model_file(path, option="--model"):
-    """The .keras file of `path`: the file itself, or model.keras in a run folder.
-
-    Raises:
-        FileNotFoundError: naming `option` when there is no such file.
-    """
-    file = os.path.join(path, "model.keras") if os.path.isdir(path) else path
-    if not os.path.isfile(file):
-        raise FileNotFoundError(f"{option}: no model file at {file}.")
-    return file
-
-
-def load_model(path, option="--model"):
-    """Loads a .keras file or a run folder's model.keras (not compiled)."""
-    import keras
-
-    import das_keras.models  # noqa: F401  (registers the layers for loading)
-
-    return keras.models.load_model(model_file(path, option), compile=False)
-
-
-def run_config(path):
-    """The run_config.json of a run folder (or of the folder holding a .keras file), or {}."""
-    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
-    config_path = os.path.join(folder, "run_config.json")
-    if not os.path.isfile(config_path):
-        return {}
-    with open(config_path) as f:
-        try:
-            return json.load(f)
-        except json.JSONDecodeError as error:
-            raise ValueError(f"{config_path} is not valid JSON ({error}).") from None
-
-
-def evaluate_split(model, dataset, split, batch_size, progress=True, **options):
-    """`das_keras.training.evaluate_run` with a tqdm progress bar over the batches.
-
-    Args:
-        model: a `keras.Model`.
-        dataset, split, batch_size, **options: see `das_keras.training.evaluate_run`.
-        progress: show a progress bar on stderr (tqdm hides it where stderr is no terminal).
-
-    Returns:
-        dict of `das_keras.evaluation.classification_metrics`, plus "dataset" and "split".
-
-    Example:
-        >>> evaluate_split(model, "synthetic", "val", 32)["auc"]  # doctest: +SKIP
-    """
-    import numpy as np
-    from tqdm.auto import tqdm
-
-    from das_keras.evaluation import classification_metrics
-    from das_keras.training import load_splits
-
-    splits = load_splits(dataset, batch_size, 0, **options)
-    batches = getattr(splits, split)
-    count = int(batches.cardinality())
-    labels, probabilities = [], []
-    bar = tqdm(
-        batches,
-        total=count if count >= 0 else None,
-        desc=f"{dataset} {split}",
-        unit="batch",
-        disable=None if progress else True,
-    )
-    for x, y in bar:
-        labels.append(np.asarray(y).reshape(-1))
-        probabilities.append(np.asarray(model.predict_on_batch(x)))
-    metrics = classification_metrics(
-        np.concatenate(labels).astype(int), np.concatenate(probabilities)
-    )
-    return {"dataset": dataset, "split": split, **metrics}

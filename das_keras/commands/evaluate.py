@@ -2,18 +2,17 @@
 
 import json
 
-from das_keras.commands.common import (
-    add_data_arguments,
-    data_options,
-    evaluate_split,
-    load_model,
-    metrics_table,
-    run_config,
-)
+from das_keras.commands.common import add_data_arguments, data_options, metrics_table
 from das_keras.defaults import TRAIN_DEFAULTS
 
-# The data arguments a run folder's run_config.json (or a preset's metadata) provides.
-DATA_ARGUMENTS = ("dataset", "size", "frames", "frame_size")
+# The data arguments a run folder's run_config.json (or a preset's metadata) provides:
+# argument -> key of `das_keras.runs.model_source` and of TRAIN_DEFAULTS.
+DATA_ARGUMENTS = {
+    "dataset": "dataset",
+    "size": "size",
+    "frames": "num_frames",
+    "frame_size": "frame_size",
+}
 
 
 def register(subparsers):
@@ -25,7 +24,7 @@ def register(subparsers):
         "preset's metadata (--preset NAME) unless given here.",
     )
     add_data_arguments(parser)
-    # None: taken from the run folder or the preset, else the defaults below.
+    # None: taken from the run folder or the preset, else the defaults of TRAIN_DEFAULTS.
     parser.set_defaults(**dict.fromkeys(DATA_ARGUMENTS))
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help="a .keras file or a run folder")
@@ -36,37 +35,19 @@ def register(subparsers):
 
 
 def run(args):
-    if args.preset:
-        from das_keras import zoo
+    # Imported here, not at the top: `das-keras --help` builds this parser without TensorFlow.
+    from das_keras import runs
 
-        metadata = zoo.load_metadata(args.preset)
-        model = zoo.load(args.preset, compile=False)
-        shape = metadata["input_shape"]
-        source = {
-            "dataset": metadata["dataset"],
-            "size": shape[1],
-            "frames": shape[0],
-            "frame_size": shape[1],
-        }
-    else:
-        model = load_model(args.model)
-        config = run_config(args.model)
-        source = {
-            "dataset": config.get("dataset"),
-            "size": config.get("size"),
-            "frames": config.get("num_frames"),
-            "frame_size": config.get("frame_size"),
-        }
-    fallback = {
-        "dataset": TRAIN_DEFAULTS["dataset"],
-        "size": TRAIN_DEFAULTS["size"],
-        "frames": TRAIN_DEFAULTS["num_frames"],
-        "frame_size": TRAIN_DEFAULTS["frame_size"],
-    }
-    for name in DATA_ARGUMENTS:
+    option = "--preset" if args.preset else "--model"
+    model = runs.load_model(args.preset or args.model, option=option)
+    source = runs.model_source(args.preset or args.model)
+    for name, key in DATA_ARGUMENTS.items():
         if getattr(args, name) is None:
-            setattr(args, name, source[name] if source[name] is not None else fallback[name])
-    metrics = evaluate_split(model, args.dataset, args.split, args.batch_size, **data_options(args))
+            value = source[key]
+            setattr(args, name, TRAIN_DEFAULTS[key] if value is None else value)
+    metrics = runs.evaluate_run(
+        model, args.dataset, args.split, args.batch_size, progress=True, **data_options(args)
+    )
     print(metrics_table(metrics))
     text = json.dumps(metrics, indent=2)
     print(text)

@@ -2,7 +2,7 @@
 
 import os
 
-from das_keras.commands.common import handles_errors, load_model, non_negative_int, positive_int
+from das_keras.commands.common import handles_errors, non_negative_int, positive_int
 from das_keras.defaults import DATASET_NAMES
 
 KINDS = ("montage", "matrix", "compare")
@@ -100,15 +100,18 @@ def run(args):
 
 
 def _explain(args):
+    # Imported here, not at the top: `das-keras --help` builds this parser without TensorFlow.
     import numpy as np
 
-    from das_keras import viz
+    from das_keras import runs, viz
     from das_keras.layers import UniformSampler
+    from das_keras.models import sampler_of
 
-    model, metadata = _load_model(args)
-    volume, label, class_names = _load_volume(args, model, metadata)
-    sampler = viz._sampler_of(model, "--model" if args.model else "--preset")
-    indices = viz._select(sampler, volume, False)[0].tolist()
+    option = "--model" if args.model else "--preset"
+    model = runs.load_model(args.model or args.preset, option=option)
+    source = runs.model_source(args.model or args.preset)
+    volume, label, class_names = _load_volume(args, model, source)
+    indices = viz._select(sampler_of(model), volume, False)[0].tolist()
     probabilities = viz._numpy(model(volume[None], training=False))[0]
     predicted = int(np.argmax(probabilities))
 
@@ -119,7 +122,7 @@ def _explain(args):
     else:
         samplers = {f"this model ({_model_name(args)})": model}
         for path in args.compare_model:
-            samplers[os.path.basename(path)] = load_model(path, "--compare-model")
+            samplers[os.path.basename(path)] = runs.load_model(path, option="--compare-model")
         samplers["uniform"] = UniformSampler(k=len(indices))
         fig = viz.compare_samplers(samplers, volume)
 
@@ -138,23 +141,14 @@ def _explain(args):
     return 0
 
 
-def _load_model(args):
-    """(model, preset metadata or {})."""
-    if args.preset:
-        from das_keras import zoo
-
-        model = zoo.load(args.preset, compile=False)
-        load_metadata = getattr(zoo, "load_metadata", None)
-        return model, (load_metadata(args.preset) if load_metadata else {}) or {}
-    return load_model(args.model, "--model"), {}
-
-
-def _load_volume(args, model, metadata):
+def _load_volume(args, model, source):
     """(volume float32 (T, H, W, C), true label or None, class names or None)."""
     import numpy as np
 
+    from das_keras.data import catalog
+
     expected = tuple(model.input_shape[1:])
-    class_names = metadata.get("class_names")
+    class_names = source["class_names"]
     if args.input is not None:
         if not os.path.isfile(args.input):
             raise FileNotFoundError(f"--input: no file at {args.input}.")
@@ -176,11 +170,9 @@ def _load_volume(args, model, metadata):
         _check_shape(volume.shape, expected, f"--input {args.input} holds a volume of shape")
         return volume.astype("float32"), None, class_names
 
-    from das_keras.training import load_splits
-
-    dataset = args.dataset or metadata.get("dataset") or "synthetic"
+    dataset = args.dataset or (args.preset and source["dataset"]) or "synthetic"
     num_frames, height = expected[0], expected[1]
-    splits = load_splits(
+    splits = catalog.load_splits(
         dataset,
         batch_size=32,
         seed=0,

@@ -2,7 +2,7 @@
 
 import sys
 
-from das_keras.commands.common import handles_errors, load_model, positive_float, positive_int
+from das_keras.commands.common import handles_errors, load_splits, positive_float, positive_int
 
 FORMATS = ("onnx", "saved_model")
 
@@ -86,11 +86,13 @@ def run(args):
     1 when the exported model fails to run, or its verification fails; 2 for bad arguments
     (a missing model file, --opset with a SavedModel, ...).
     """
-    from das_keras import export
+    # Imported here, not at the top: `das-keras --help` builds this parser without TensorFlow.
+    from das_keras import export, runs
 
     if args.opset is not None and args.format != "onnx":
         raise ValueError(f"`--opset` applies to --format onnx only; received {args.format}.")
-    model = _load_model(args)
+    option = "`--model`" if args.model else "`--preset`"
+    model = runs.load_model(args.model or args.preset, option=option)
     exporter = export.to_onnx if args.format == "onnx" else export.to_saved_model
     options = {"opset": args.opset} if args.format == "onnx" else {}
     try:
@@ -104,14 +106,6 @@ def run(args):
         return 1
     print(verification_table(report))
     return 0 if verification_passed(report, args.atol) else 1
-
-
-def _load_model(args):
-    if args.preset:
-        from das_keras import zoo
-
-        return zoo.load(args.preset, compile=False)
-    return load_model(args.model, "`--model`")
 
 
 def _verify(model, path, args):
@@ -149,16 +143,7 @@ def verification_inputs(model, args):
         shape = (args.num_batches * args.batch_size, *model.inputs[0].shape[1:])
         inputs = np.random.default_rng(0).uniform(size=shape).astype("float32")
         return inputs, f"{len(inputs)} random uniform inputs"
-    from das_keras.training import load_splits
-
-    splits = load_splits(
-        args.dataset,
-        args.batch_size,
-        data_dir=args.data_dir,
-        size=args.size,
-        num_frames=args.frames,
-        frame_size=args.frame_size,
-    )
+    splits = load_splits(args)
     batches = [np.asarray(x) for x, _ in splits.test.take(args.num_batches)]
     inputs = np.concatenate(batches).astype("float32")
     return inputs, f"{len(inputs)} test inputs of {args.dataset}"

@@ -1,9 +1,9 @@
 """`das-keras train`."""
 
 from das_keras.commands.common import (
+    RegisteredSamplers,
     add_data_arguments,
     data_options,
-    evaluate_split,
     fraction,
     non_negative_int,
     parse_k,
@@ -14,12 +14,66 @@ from das_keras.defaults import (
     AGGREGATION_NAMES,
     BACKBONE_NAMES,
     LR_SCHEDULE_NAMES,
-    SAMPLER_NAMES,
     TRAIN_DEFAULTS,
 )
 from das_keras.distribute import STRATEGIES
 
-D = TRAIN_DEFAULTS
+# (flag, the train_run argument it sets (its default: TRAIN_DEFAULTS), argparse keywords)
+OPTIONS = (
+    (
+        "--sampler",
+        "sampler",
+        {
+            "choices": RegisteredSamplers(),
+            "metavar": "SAMPLER",
+            "help": "a name of das_keras.layers.SAMPLERS: "
+            "{adps,center,das,dps,full,random,uniform} or one registered",
+        },
+    ),
+    ("--k", "k", {"type": parse_k, "help": "slices kept: a count, or a fraction like 0.5"}),
+    ("--backbone", "backbone", {"choices": BACKBONE_NAMES}),
+    ("--aggregation", "aggregation", {"choices": AGGREGATION_NAMES}),
+    ("--epochs", "epochs", {"type": positive_int}),
+    ("--lr", "learning_rate", {"type": positive_float, "help": "Adam learning rate"}),
+    (
+        "--lr-schedule",
+        "lr_schedule",
+        {
+            "choices": LR_SCHEDULE_NAMES,
+            "help": "cosine: the learning rate falls to 0 over --epochs",
+        },
+    ),
+    (
+        "--bn-momentum",
+        "bn_momentum",
+        {
+            "type": fraction,
+            "help": "BatchNorm momentum of the "
+            "backbone; lower (0.5) for data sets of a few batches",
+        },
+    ),
+    ("--seed", "seed", {"type": non_negative_int}),
+    (
+        "--patience",
+        "patience",
+        {
+            "type": non_negative_int,
+            "help": "early stopping: epochs without a lower validation loss",
+        },
+    ),
+)
+FLAGS = (
+    (
+        "--precise-bn",
+        "recompute the BatchNorm statistics from 20 training batches before every "
+        "validation and at the end (das_keras.batch_norm)",
+    ),
+    (
+        "--augment",
+        "volumes: random flips and 90-degree turns; clips: left-right flips, brightness, contrast",
+    ),
+    ("--no-class-weights", "do not weight the loss by class"),
+)
 
 
 def register(subparsers):
@@ -28,55 +82,15 @@ def register(subparsers):
         help="train a classifier; an interrupted run resumes when started again",
         description="Train a classifier in a run folder; an interrupted run resumes when started "
         "again. The defaults are das_keras.defaults.TRAIN_DEFAULTS, as for "
-        "das_keras.training.train_run; the zoo presets of the real data sets used "
+        "das_keras.runs.train_run; the zoo presets of the real data sets used "
         "--aggregation conv1d --epochs 12 --patience 12 --lr-schedule cosine.",
     )
     add_data_arguments(parser)
     parser.add_argument("--output", required=True, help="run folder (resumed if it exists)")
-    parser.add_argument("--sampler", default=D["sampler"], choices=SAMPLER_NAMES)
-    parser.add_argument(
-        "--k", type=parse_k, default=D["k"], help="slices kept: a count, or a fraction like 0.5"
-    )
-    parser.add_argument("--backbone", default=D["backbone"], choices=BACKBONE_NAMES)
-    parser.add_argument("--aggregation", default=D["aggregation"], choices=AGGREGATION_NAMES)
-    parser.add_argument("--epochs", type=positive_int, default=D["epochs"])
-    parser.add_argument(
-        "--lr", type=positive_float, default=D["learning_rate"], help="Adam learning rate"
-    )
-    parser.add_argument(
-        "--lr-schedule",
-        default=D["lr_schedule"],
-        choices=LR_SCHEDULE_NAMES,
-        help="cosine: the learning rate falls to 0 over --epochs",
-    )
-    parser.add_argument(
-        "--bn-momentum",
-        type=fraction,
-        default=D["bn_momentum"],
-        help="BatchNorm momentum of the backbone; lower (0.5) for data sets of a few batches",
-    )
-    parser.add_argument(
-        "--precise-bn",
-        action="store_true",
-        help="recompute the BatchNorm statistics from 20 training batches before every "
-        "validation and at the end (das_keras.batch_norm)",
-    )
-    parser.add_argument("--seed", type=non_negative_int, default=D["seed"])
-    parser.add_argument(
-        "--patience",
-        type=non_negative_int,
-        default=D["patience"],
-        help="early stopping: epochs without a lower validation loss",
-    )
-    parser.add_argument(
-        "--augment",
-        action="store_true",
-        help="volumes: random flips and 90-degree turns; clips: left-right flips, brightness, "
-        "contrast",
-    )
-    parser.add_argument(
-        "--no-class-weights", action="store_true", help="do not weight the loss by class"
-    )
+    for flag, key, keywords in OPTIONS:
+        parser.add_argument(flag, default=TRAIN_DEFAULTS[key], **keywords)
+    for flag, help_text in FLAGS:
+        parser.add_argument(flag, action="store_true", help=help_text)
     parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     parser.add_argument(
         "--strategy",
@@ -98,45 +112,35 @@ def register(subparsers):
 
 
 def run(args):
-    from das_keras import distribute
-    from das_keras.training import train_run
+    # Imported here, not at the top: `das-keras --help` builds this parser without TensorFlow.
+    from das_keras import runs
 
-    # The strategy first: multi-worker and TPU strategies must be created before TensorFlow runs.
-    strategy = None
-    if args.strategy != "default" or args.tpu:
-        strategy = distribute.get_strategy(args.strategy, tpu=args.tpu)
+    # The placement first: multi-worker and TPU strategies must exist before TensorFlow runs.
+    one_device = args.strategy == "default" and not args.tpu
+    placement = runs.Placement(None if one_device else args.strategy, tpu=args.tpu)
     options = data_options(args)
-    model, _ = train_run(
+    model, _ = runs.train_run(
         args.output,
         dataset=args.dataset,
-        sampler=args.sampler,
-        k=args.k,
-        backbone=args.backbone,
-        aggregation=args.aggregation,
-        epochs=args.epochs,
         batch_size=args.batch_size,
-        learning_rate=args.lr,
-        lr_schedule=args.lr_schedule,
-        bn_momentum=args.bn_momentum,
-        precise_bn=args.precise_bn,
-        seed=args.seed,
-        patience=args.patience,
-        augment=args.augment,
+        strategy=placement,
         class_weighting=not args.no_class_weights,
         verbose=args.verbose,
-        strategy=strategy,
+        precise_bn=args.precise_bn,
+        augment=args.augment,
+        **{key: getattr(args, flag[2:].replace("-", "_")) for flag, key, _ in OPTIONS},
         **options,
     )
-    if strategy is not None and not distribute.is_chief(strategy):
+    if not placement.is_chief:
         return 0  # the chief evaluates and writes the run folder
-    metrics = evaluate_split(model, args.dataset, "val", args.batch_size, **options)
+    metrics = runs.evaluate_run(
+        model, args.dataset, "val", args.batch_size, progress=True, **options
+    )
     print(
         f"best model: {args.output}/model.keras; validation balanced accuracy "
         f"{metrics['balanced_accuracy']:.4f}, AUC {metrics['auc']:.4f}"
     )
     if args.save_preset:
-        from das_keras.training import save_run_as_preset
-
-        metadata = save_run_as_preset(args.output, args.save_preset, data_dir=args.data_dir)
+        metadata = runs.save_run_as_preset(args.output, args.save_preset, data_dir=args.data_dir)
         print(f"preset written to {args.save_preset}; test {metadata['test_metrics']}")
     return 0

@@ -43,7 +43,7 @@ from das_keras.commands import tune_values as values
 from das_keras.commands.common import (
     add_data_arguments,
     data_options,
-    evaluate_split,
+    load_splits,
     metrics_table,
     non_negative_int,
     positive_int,
@@ -61,6 +61,44 @@ RUN_ONLY_ARGUMENTS = (
 )
 # Arguments added after searches were saved: a saved search without them used these values.
 ADDED_ARGUMENT_DEFAULTS = {"augment": False, "lr_schedule": "constant", "precise_bn": False}
+# The searched values: (flag, parser of the value syntax, help); each is passed to
+# DASHyperModel under its `dest` name (--lr as learning_rate) when given.
+SEARCHED = (
+    (
+        "--k",
+        values.parse_k_values,
+        "slices kept: 0.5 (fraction of T), 7,14 (choice of counts), "
+        "0.25,0.5 (choice of fractions) (default: 0.25,0.5)",
+    ),
+    ("--heads", values.int_values, "DAS heads: 4 or a choice 1,2,4 (default: 1,2,4,8)"),
+    (
+        "--tau0",
+        values.continuous_values,
+        "DAS base temperature: 1.0 (fixed), 0.1:5 "
+        "(log-uniform range), 0.5,1,2 (choice) (default: 0.1:5)",
+    ),
+    (
+        "--lr",
+        values.continuous_values,
+        "Adam learning rate, same syntax as --tau0 (default: 1e-3 fixed)",
+    ),
+    (
+        "--width",
+        values.float_values,
+        "small_cnn filter multiplier: 1.0 or a choice 0.5,1 (default: 1.0)",
+    ),
+    (
+        "--aggregation",
+        values.str_values,
+        "mean, max, attention, conv1d, or a choice like mean,conv1d (default: mean)",
+    ),
+    (
+        "--hidden-units",
+        values.int_values,
+        "width of the DAS attention networks: 32 or a choice 16,32 (default: 32)",
+    ),
+)
+HYPERMODEL_NAMES = {"lr": "learning_rate"}
 
 DISTRIBUTED_HELP = """\
 distributed search (keras-tuner chief / workers) on one machine:
@@ -121,50 +159,22 @@ def register(subparsers):
         help="epochs per trial; Hyperband: epochs of its longest trials (default: 10)",
     )
     parser.add_argument("--objective", default="val_auc", choices=("val_auc", "val_loss"))
+    for flag, kind, help_text in SEARCHED:
+        parser.add_argument(flag, type=kind, default=None, help=help_text)
+    _add_recipe_arguments(parser)
     parser.add_argument(
-        "--k",
-        type=values.parse_k_values,
-        default=None,
-        help="slices kept: 0.5 (fraction of T), 7,14 (choice of counts), 0.25,0.5 (choice of "
-        "fractions) (default: 0.25,0.5)",
+        "--project-name", default="search", help="keras-tuner project name (default: search)"
     )
     parser.add_argument(
-        "--heads",
-        type=values.int_values,
-        default=None,
-        help="DAS heads: 4 or a choice 1,2,4 (default: 1,2,4,8)",
+        "--save-preset", default=None, metavar="DIR", help="save the best model as a zoo preset"
     )
-    parser.add_argument(
-        "--tau0",
-        type=values.continuous_values,
-        default=None,
-        help="DAS base temperature: 1.0 (fixed), 0.1:5 (log-uniform range), 0.5,1,2 (choice) "
-        "(default: 0.1:5)",
-    )
-    parser.add_argument(
-        "--lr",
-        type=values.continuous_values,
-        default=None,
-        help="Adam learning rate, same syntax as --tau0 (default: 1e-3 fixed)",
-    )
-    parser.add_argument(
-        "--width",
-        type=values.float_values,
-        default=None,
-        help="small_cnn filter multiplier: 1.0 or a choice 0.5,1 (default: 1.0)",
-    )
-    parser.add_argument(
-        "--aggregation",
-        type=values.str_values,
-        default=None,
-        help="mean, max, attention, conv1d, or a choice like mean,conv1d (default: mean)",
-    )
-    parser.add_argument(
-        "--hidden-units",
-        type=values.int_values,
-        default=None,
-        help="width of the DAS attention networks: 32 or a choice 16,32 (default: 32)",
-    )
+    parser.add_argument("--preset-name", default=None, help="preset name (default: DIR's name)")
+    parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _add_recipe_arguments(parser):
     parser.add_argument(
         "--backbone", default="small_cnn", choices=("small_cnn", "mobilenetv3small")
     )
@@ -179,9 +189,7 @@ def register(subparsers):
     )
     parser.add_argument("--no-class-weights", action="store_true")
     parser.add_argument(
-        "--augment",
-        action="store_true",
-        help="augment the training data as `train --augment` does",
+        "--augment", action="store_true", help="augment the training data as `train --augment`"
     )
     parser.add_argument(
         "--lr-schedule",
@@ -194,16 +202,6 @@ def register(subparsers):
         action="store_true",
         help="precise BatchNorm statistics before every validation, as `train --precise-bn`",
     )
-    parser.add_argument(
-        "--project-name", default="search", help="keras-tuner project name (default: search)"
-    )
-    parser.add_argument(
-        "--save-preset", default=None, metavar="DIR", help="save the best model as a zoo preset"
-    )
-    parser.add_argument("--preset-name", default=None, help="preset name (default: DIR's name)")
-    parser.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
-    parser.set_defaults(func=run)
-    return parser
 
 
 def run(args):
@@ -220,41 +218,23 @@ def run(args):
         >>> run(args)  # doctest: +SKIP
         0
     """
-    from das_keras import tuning
-    from das_keras.training import load_splits
+    # Imported here, not at the top: `das-keras --help` builds this parser without TensorFlow
+    # (and without keras-tuner, an optional extra).
+    from das_keras import tuning, zoo
+    from das_keras.runs import config
 
-    splits = load_splits(
-        args.dataset,
-        args.batch_size,
-        args.seed,
-        args.data_dir,
-        args.size,
-        num_frames=args.frames,
-        frame_size=args.frame_size,
-        augment=args.augment,
-    )
-    options = {
-        name: value
-        for name, value in (
-            ("k", args.k),
-            ("heads", args.heads),
-            ("tau0", args.tau0),
-            ("learning_rate", args.lr),
-            ("width", args.width),
-            ("aggregation", args.aggregation),
-            ("hidden_units", args.hidden_units),
-        )
-        if value is not None
-    }
+    splits = load_splits(args, seed=args.seed, augment=args.augment)
     hypermodel = tuning.DASHyperModel(
         splits.input_shape,
         splits.num_classes,
         backbone=args.backbone,
         objective=args.objective,
         seed=args.seed,
-        **options,
+        **_searched(args),
     )
-    _check_or_write_config(args)
+    config.check_or_write_config(
+        args.output, _search_config(args), name=CONFIG_NAME, defaults=ADDED_ARGUMENT_DEFAULTS
+    )
     max_trials = args.trials if args.trials or args.tuner == "hyperband" else 10
     tuner = tuning.make_tuner(
         hypermodel,
@@ -281,8 +261,90 @@ def run(args):
     if tuning.is_worker():
         print(f"worker {os.environ.get('KERASTUNER_TUNER_ID')}: no trials left; the chief reports.")
         return 0
-
     summary = tuning.trial_summary(tuner)
+    if not _print_summary(summary, args):
+        return 1
+    with warnings.catch_warnings():
+        # keras-tuner loads the checkpoint into a freshly compiled model whose optimizer has no
+        # state yet; the optimizer state is not needed for evaluation or a preset.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        model = tuner.get_best_models(1)[0]
+    result = _report(model, summary, args)
+    if args.save_preset:
+        zoo.save(model, args.save_preset, _preset_metadata(args, model, result))
+        print(f"preset saved to {args.save_preset}")
+    return 0
+
+
+CONFIG_NAME = "tune_config.json"
+
+
+def _searched(args):
+    """The DASHyperModel arguments of the searched values given on the command line."""
+    searched = {}
+    for flag, _, _ in SEARCHED:
+        dest = flag[2:].replace("-", "_")
+        if getattr(args, dest) is not None:
+            searched[HYPERMODEL_NAMES.get(dest, dest)] = getattr(args, dest)
+    return searched
+
+
+def _search_config(args):
+    """What defines the search (tune_config.json): every argument but the run-only ones."""
+    return {
+        key: repr(value) if isinstance(value, tuple | list) else value  # (0.1, 5) != [0.1, 5]
+        for key, value in sorted(vars(args).items())
+        if key not in RUN_ONLY_ARGUMENTS and key not in ("func", "command")
+    }
+
+
+def _recipe_callbacks(args, train):
+    """The callbacks of --precise-bn and --lr-schedule, fresh for every trial by keras-tuner."""
+    from das_keras.runs import recipe
+
+    return recipe.recipe_callbacks(train, args.epochs, args.lr_schedule, precise_bn=args.precise_bn)
+
+
+def _preset_metadata(args, model, result):
+    """The best model's preset metadata (`das_keras.runs.preset_metadata`), with its search."""
+    from das_keras import runs
+
+    hyperparameters = result["hyperparameters"]
+    settings = {
+        "optimizer": "adam",
+        "learning_rate": hyperparameters.get("learning_rate"),
+        "loss": runs.recipe.LOSS,
+        "batch_size": args.batch_size,
+        "epochs": args.epochs,
+        "train_batches_per_epoch": args.train_batches,
+        "class_weighting": not args.no_class_weights,
+        "selection": f"keras-tuner {args.tuner} search, best {result['objective']} on the "
+        "validation split",
+        "trials": result["num_trials"],
+        "best_trial": result["best_trial"],
+        "val_objective": result["val_objective"],
+        "hyperparameters": hyperparameters,
+    }
+    val_metrics = runs.evaluate_run(
+        model, args.dataset, "val", args.batch_size, **data_options(args)
+    )
+    return runs.preset_metadata(
+        model,
+        args.dataset,
+        "das",
+        settings,
+        val_metrics,
+        result["test_metrics"],
+        name=args.preset_name or os.path.basename(os.path.normpath(args.save_preset)),
+        description=f"DAS on {args.dataset}, tuned by a keras-tuner {args.tuner} search",
+        backbone=args.backbone,
+        aggregation=hyperparameters.get("aggregation"),
+        seed=args.seed,
+    )
+
+
+def _print_summary(summary, args):
+    """Prints the search and its best trial; False (with the failures) when none completed."""
     print(
         f"search {os.path.join(args.output, args.project_name)}: {summary['num_trials']} trials, "
         f"{summary['num_completed']} completed; objective {summary['objective']} "
@@ -293,23 +355,29 @@ def run(args):
         print("error: no trial completed. Failures:", file=sys.stderr)
         for message in summary["failures"][-3:]:
             print(message, file=sys.stderr)
-        return 1
+        return False
     print(
         f"best: Trial {best['trial_number']} (trial_id {best['trial_id']!r}): "
         f"{summary['objective']} {best['score']:.4f}"
     )
     for name, value in best["hyperparameters"].items():
         print(f"  {name}: {value}")
+    return True
 
-    with warnings.catch_warnings():
-        # keras-tuner loads the checkpoint into a freshly compiled model whose optimizer has no
-        # state yet; the optimizer state is not needed for evaluation or a preset.
-        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        model = tuner.get_best_models(1)[0]
-    metrics = _evaluate_test(model, args)
+
+def _report(model, summary, args):
+    """Evaluates the best model once on the test split; writes and returns best.json."""
+    from das_keras import runs
+    from das_keras.models import sampler_of
+    from das_keras.runs import folder
+
+    metrics = runs.evaluate_run(
+        model, args.dataset, "test", args.batch_size, progress=True, **data_options(args)
+    )
     print(f"TensorBoard logs with HParams: {os.path.join(args.output, 'tensorboard')}")
     print(f"best model on the test split of {args.dataset}:")
     print(metrics_table(metrics))
+    best = summary["best"]
     result = {
         "dataset": args.dataset,
         "objective": summary["objective"],
@@ -317,111 +385,12 @@ def run(args):
         "best_trial_number": best["trial_number"],
         "val_objective": best["score"],
         "hyperparameters": best["hyperparameters"],
-        "k_slices": int(model.get_layer("sampler").num_selected),
+        "k_slices": int(sampler_of(model).num_selected),
         "num_trials": summary["num_trials"],
         "trials": summary["trials"],
         "test_metrics": metrics,
     }
-    _write_json(os.path.join(args.output, "best.json"), result)
-    if args.save_preset:
-        from das_keras import zoo
-
-        metadata = _preset_metadata(args, splits, model, result)
-        zoo.save(model, args.save_preset, metadata)
-        print(f"preset saved to {args.save_preset}")
-    return 0
-
-
-def _recipe_callbacks(args, train):
-    """The callbacks of --precise-bn and --lr-schedule, fresh for every trial by keras-tuner."""
-    from das_keras.batch_norm import PreciseBatchNorm
-    from das_keras.schedules import CosineSchedule
-
-    callbacks = [PreciseBatchNorm(train, num_batches=20)] if args.precise_bn else []
-    if args.lr_schedule == "cosine":
-        callbacks.append(CosineSchedule(args.epochs))
-    return callbacks
-
-
-def _evaluate_test(model, args):
-    return evaluate_split(model, args.dataset, "test", args.batch_size, **data_options(args))
-
-
-def _preset_metadata(args, splits, model, result):
-    from das_keras.training import DATASET_LICENSES, MEDMNIST3D_LICENSE, evaluate_run
-
-    name = args.dataset.split(":", 1)[-1]
-    hyperparameters = result["hyperparameters"]
-    preset_name = args.preset_name or os.path.basename(os.path.normpath(args.save_preset))
-    val_metrics = evaluate_run(model, args.dataset, "val", args.batch_size, **data_options(args))
-    return {
-        "name": preset_name,
-        "description": f"DAS on {args.dataset}, tuned by a keras-tuner {args.tuner} search",
-        "dataset": args.dataset,
-        "input_shape": list(splits.input_shape),
-        "num_classes": splits.num_classes,
-        "class_names": list(splits.class_names),
-        "sampler": "das",
-        "k": result["k_slices"],
-        "backbone": args.backbone,
-        "aggregation": hyperparameters.get("aggregation"),
-        "recipe": {
-            "optimizer": "adam",
-            "learning_rate": hyperparameters.get("learning_rate"),
-            "loss": "sparse_categorical_crossentropy",
-            "batch_size": args.batch_size,
-            "epochs": args.epochs,
-            "train_batches_per_epoch": args.train_batches,
-            "class_weighting": not args.no_class_weights,
-            "selection": f"keras-tuner {args.tuner} search, best {result['objective']} on the "
-            "validation split",
-            "trials": result["num_trials"],
-            "best_trial": result["best_trial"],
-            "val_objective": result["val_objective"],
-            "hyperparameters": hyperparameters,
-        },
-        "seed": args.seed,
-        "split_sizes": {
-            "val": val_metrics["num_samples"],
-            "test": result["test_metrics"]["num_samples"],
-        },
-        "val_metrics": val_metrics,
-        "test_metrics": result["test_metrics"],
-        "license": DATASET_LICENSES.get(name, MEDMNIST3D_LICENSE),
-    }
-
-
-def _check_or_write_config(args):
-    config = {
-        key: repr(value) if isinstance(value, tuple | list) else value  # (0.1, 5) != [0.1, 5]
-        for key, value in sorted(vars(args).items())
-        if key not in RUN_ONLY_ARGUMENTS and key not in ("func", "command")
-    }
-    path = os.path.join(args.output, "tune_config.json")
-    if os.path.exists(path):
-        with open(path) as f:
-            previous = json.load(f)
-        changed = sorted(
-            key
-            for key in config
-            if previous.get(key, ADDED_ARGUMENT_DEFAULTS.get(key)) != config[key]
-        )
-        if changed:
-            raise ValueError(
-                f"`--output` {args.output} holds a search with other settings "
-                f"({', '.join(f'{k}: {previous.get(k)!r} -> {config[k]!r}' for k in changed)}); "
-                "continue it with the same arguments (only --trials may grow) or choose a new "
-                "output folder."
-            )
-        return
-    os.makedirs(args.output, exist_ok=True)
-    _write_json(path, config)
-
-
-def _write_json(path, data):
-    # Written to a temporary file and renamed: processes of a distributed search share the folder.
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "w") as f:
-        json.dump(data, f, indent=2, default=str)
-        f.write("\n")
-    os.replace(temporary, path)
+    # written whole or not at all: processes of a distributed search share the folder
+    path = os.path.join(args.output, "best.json")
+    folder.write_text(path, json.dumps(result, indent=2, default=str) + "\n")
+    return result

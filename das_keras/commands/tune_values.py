@@ -18,34 +18,28 @@ def one_or_tuple(values):
     return values[0] if len(values) == 1 else tuple(values)
 
 
+def _values(text, kind, expected):
+    """One value or a choice of values of `kind` (a parser of one entry)."""
+    try:
+        return one_or_tuple([kind(p) for p in split(text)])
+    except (ValueError, argparse.ArgumentTypeError):
+        raise argparse.ArgumentTypeError(f"expected {expected}; received {text!r}") from None
+
+
 def parse_k_values(text):
     """--k: 0.5 (fraction of T), 7,14 (counts) or 0.25,0.5 (fractions)."""
-    try:
-        return one_or_tuple([parse_k(p) for p in split(text)])
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected counts like 7 or 7,14, or fractions like 0.5 or 0.25,0.5; received {text!r}"
-        ) from None
+    expected = "counts like 7 or 7,14, or fractions like 0.5 or 0.25,0.5"
+    return _values(text, parse_k, expected)
 
 
 def int_values(text):
     """--heads, --hidden-units: 4 or a choice 1,2,4."""
-    try:
-        return one_or_tuple([int(p) for p in split(text)])
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected ints like 4 or 1,2,4; received {text!r}"
-        ) from None
+    return _values(text, int, "ints like 4 or 1,2,4")
 
 
 def float_values(text):
     """--width: 1.0 or a choice 0.5,1."""
-    try:
-        return one_or_tuple([float(p) for p in split(text)])
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected numbers like 1.0 or 0.5,1; received {text!r}"
-        ) from None
+    return _values(text, float, "numbers like 1.0 or 0.5,1")
 
 
 def str_values(text):

@@ -58,13 +58,13 @@ def run_show(args):
 
 
 def run_evaluate(args):
-    from das_keras import zoo
-    from das_keras.training import evaluate_run
+    # Imported here, not at the top: `das-keras --help` builds this parser without TensorFlow.
+    from das_keras import runs, zoo
 
     metadata = zoo.load_metadata(args.name)
     model = zoo.load(args.name, compile=False)
     shape = metadata["input_shape"]
-    metrics = evaluate_run(
+    metrics = runs.evaluate_run(
         model,
         metadata["dataset"],
         "test",

@@ -1,6 +1,6 @@
 """Run folders that survive faults: one trainer at a time, atomic writes, a reconciled resume.
 
-What `das_keras.training.train_run` relies on here:
+What `das_keras.runs.train_run` relies on here:
 
 - A lock (`RunLock`, an OS file lock through `filelock`): a second trainer on the same folder is
   refused at once with the holder's PID. The OS drops the lock when its process dies, so a killed
@@ -339,6 +339,16 @@ def _backup_row(backup_dir):
         row = json.loads(row)
         return row if isinstance(row, dict) and "epoch" in row else None
     return None
+
+
+def read_log(log_path):
+    """Per-epoch logs from a run's log.csv as {column: [values]}.
+
+    Example:
+        >>> read_log("runs/demo/log.csv")["val_loss"]  # doctest: +SKIP
+    """
+    _, rows = read_csv(log_path)
+    return {key: [float(r[key]) for r in rows] for key in (rows[0] if rows else {})}
 
 
 def read_csv(path):

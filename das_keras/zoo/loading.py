@@ -6,8 +6,12 @@ import numbers
 import re
 from pathlib import Path
 
+import keras
 import numpy as np
 
+import das_keras.models  # noqa: F401  (registers the layers for deserialization)
+from das_keras.runs import recipe
+from das_keras.version import __version__
 from das_keras.zoo import resolve
 from das_keras.zoo.files import (
     CONFIG_FILE,
@@ -155,8 +159,6 @@ def load(preset, compile=True, num_classes=None):
         >>> model = load("das_vesselmnist3d_28")  # doctest: +SKIP
         >>> model = load("das_vesselmnist3d_28", num_classes=5)  # new head  # doctest: +SKIP
     """
-    import keras
-
     if num_classes is not None and (
         not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool)
     ):
@@ -176,20 +178,12 @@ def load(preset, compile=True, num_classes=None):
     if num_classes is not None:
         model = with_new_head(model, int(num_classes))
     if compile:
-        learning_rate = metadata.get("recipe", {}).get("learning_rate", 1e-3)
-        model.compile(
-            keras.optimizers.Adam(learning_rate),
-            "sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
+        learning_rate = metadata.get("recipe", {}).get("learning_rate")
+        recipe.compile_model(model, learning_rate or recipe.DEFAULT_LEARNING_RATE)
     return model
 
 
 def _build(folder):
-    import keras
-
-    import das_keras  # noqa: F401  (registers the layers for deserialization)
-
     try:
         model = keras.models.model_from_json((folder / CONFIG_FILE).read_text())
     except Exception as error:  # unknown class, bad config: Keras names neither file nor folder
@@ -229,8 +223,6 @@ def with_new_head(model, num_classes):
     Example:
         >>> model = with_new_head(load("das_synthetic"), 3)  # doctest: +SKIP
     """
-    import keras
-
     names = [layer.name for layer in model.layers]
     if HEAD_LAYER not in names or len(model.outputs) != 1:
         raise PresetError(
@@ -262,10 +254,6 @@ def save(model, directory, metadata):
         ...      "input_shape": [28, 28, 28, 1], "sampler": "das", "test_metrics": {},
         ...      "license": "CC BY 4.0"})  # doctest: +SKIP
     """
-    import keras
-
-    from das_keras.version import __version__
-
     if not isinstance(metadata, dict):
         raise ValueError(f"`metadata` must be a dict; received {type(metadata).__name__}.")
     missing = [key for key in REQUIRED_METADATA if key not in metadata]

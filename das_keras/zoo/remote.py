@@ -14,6 +14,9 @@ import re
 import urllib.parse
 from pathlib import Path
 
+import keras
+
+from das_keras.version import __version__
 from das_keras.zoo.files import CHECKED_FILES, MANIFEST_FILE, METADATA_FILE, PresetError, verify
 
 URL_SCHEMES = ("https://", "http://", "file://")
@@ -35,8 +38,6 @@ def fetch(preset):
 
 
 def _from_url(url):
-    import keras
-
     address, _, fragment = url.partition("#")
     sha256 = fragment[len("sha256=") :].lower() if fragment.startswith("sha256=") else ""
     if not _SHA256.match(sha256):
@@ -99,8 +100,6 @@ def _import_hub():
 
 
 def _from_hub(handle):
-    from das_keras.version import __version__
-
     repo_id, subfolder = parse_handle(handle)
     hub = _import_hub()
     patterns = [*CHECKED_FILES, MANIFEST_FILE]

@@ -28,16 +28,16 @@ TINY = {
 @pytest.fixture
 def tiny_data(monkeypatch):
     """Replaces the synthetic data set by 16 volumes of 8 x 16 x 16; counts the loads."""
-    import das_keras.training as training
+    from das_keras.data import catalog
 
     loads = []
 
     def load_splits(*args, **kwargs):
         loads.append(args)
         train = _tiny_split()
-        return training.DataSplits(train, train, train, (8, 16, 16, 1), 2)
+        return catalog.DataSplits(train, train, train, (8, 16, 16, 1), 2)
 
-    monkeypatch.setattr(training, "load_splits", load_splits)
+    monkeypatch.setattr(catalog, "load_splits", load_splits)
     return loads
 
 
@@ -61,7 +61,7 @@ def _disk_full_at_epoch_2(monkeypatch, run, target):
     failed writes."""
     import keras
 
-    from das_keras import run_folder
+    from das_keras.runs import folder as run_folder
 
     save_weights = keras.Model.save_weights
     write_csv = run_folder._write_csv
@@ -98,8 +98,8 @@ def _disk_full_at_epoch_2(monkeypatch, run, target):
 def test_failed_write_stops_the_run_and_the_resume_keeps_the_best_and_a_complete_log(
     tiny_data, monkeypatch, tmp_path, target
 ):
-    from das_keras.run_folder import RunFolderError, stored_value
-    from das_keras.training import train_run
+    from das_keras.runs.folder import RunFolderError, stored_value
+    from das_keras.runs import train_run
 
     run = tmp_path / "run"
     failed = _disk_full_at_epoch_2(monkeypatch, run, target)
@@ -125,15 +125,15 @@ def test_failed_write_stops_the_run_and_the_resume_keeps_the_best_and_a_complete
 
 @pytest.mark.slow
 def test_a_second_trainer_is_refused_at_once_with_the_holders_pid(tiny_data, tmp_path):
-    from das_keras.run_folder import RunLockedError
-    from das_keras.training import train_run
+    from das_keras.runs.folder import RunLockedError
+    from das_keras.runs import train_run
 
     run = tmp_path / "run"
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys; from das_keras.run_folder import RunLock; lock = RunLock(sys.argv[1]);"
+            "import sys; from das_keras.runs.folder import RunLock; lock = RunLock(sys.argv[1]);"
             " lock.acquire();"
             " print('locked', flush=True); sys.stdin.read()",
             str(run),
@@ -159,7 +159,7 @@ def test_a_second_trainer_is_refused_at_once_with_the_holders_pid(tiny_data, tmp
 
 @pytest.mark.slow
 def test_a_failed_start_leaves_the_folder_free_for_a_valid_run(tiny_data, tmp_path):
-    from das_keras.training import train_run
+    from das_keras.runs import train_run
 
     run = tmp_path / "run"
     with pytest.raises(ValueError, match="`k`"):
@@ -188,7 +188,7 @@ def test_a_failed_start_leaves_the_folder_free_for_a_valid_run(tiny_data, tmp_pa
     ],
 )
 def test_numeric_arguments_are_refused_before_anything_is_written(tiny_data, tmp_path, name, value):
-    from das_keras.training import train_run
+    from das_keras.runs import train_run
 
     with pytest.raises(ValueError, match=f"`{name}`.*received"):
         train_run(tmp_path / "run", **{**TINY, name: value})
@@ -196,7 +196,7 @@ def test_numeric_arguments_are_refused_before_anything_is_written(tiny_data, tmp
 
 
 def test_atomic_write_keeps_the_old_file_when_the_writer_fails(tmp_path):
-    from das_keras.run_folder import RunFolderError, atomic_write, write_text
+    from das_keras.runs.folder import RunFolderError, atomic_write, write_text
 
     path = tmp_path / "log.csv"
     write_text(path, "old")
@@ -215,7 +215,7 @@ def test_atomic_write_keeps_the_old_file_when_the_writer_fails(tmp_path):
 def test_reconcile_restores_the_backups_log_row_when_a_crash_lost_it(tmp_path):
     import keras
 
-    from das_keras.run_folder import Backup, reconcile
+    from das_keras.runs.folder import Backup, reconcile
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     backup = Backup(tmp_path / "backup", tmp_path / "run_state.json")
@@ -237,7 +237,7 @@ def test_reconcile_restores_the_backups_log_row_when_a_crash_lost_it(tmp_path):
 def test_reconcile_drops_log_rows_beyond_the_backup_and_stamps_old_best_weights(tmp_path):
     import keras
 
-    from das_keras.run_folder import reconcile, stored_value
+    from das_keras.runs.folder import reconcile, stored_value
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     best = tmp_path / "best.weights.h5"

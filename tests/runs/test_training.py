@@ -95,7 +95,7 @@ def test_train_killed_after_epoch_2_resumes_at_epoch_3(tmp_path):
 @pytest.mark.slow
 def test_train_and_evaluate_on_real_vesselmnist3d(shared_data, tmp_path):
     data_dir = str(shared_data / "medmnist3d")
-    from das_keras.training import evaluate_run, train_run
+    from das_keras.runs import evaluate_run, train_run
 
     model, history = train_run(
         tmp_path,
@@ -141,7 +141,7 @@ def test_train_and_evaluate_on_real_vesselmnist3d(shared_data, tmp_path):
 
 
 def test_precise_bn_with_a_strategy_is_refused_before_training(tmp_path):
-    from das_keras.training import train_run
+    from das_keras.runs import train_run
 
     with pytest.raises(ValueError, match="precise_bn"):
         train_run(tmp_path / "run", precise_bn=True, strategy="mirrored")
@@ -149,7 +149,7 @@ def test_precise_bn_with_a_strategy_is_refused_before_training(tmp_path):
 
 
 def test_unknown_dataset_names_the_argument(tmp_path):
-    from das_keras.training import load_splits
+    from das_keras.data.catalog import load_splits
 
     with pytest.raises(ValueError, match="`dataset`"):
         load_splits("imagenet")
@@ -160,20 +160,21 @@ def test_predict_split_keeps_each_label_with_its_shuffled_example(monkeypatch):
     import numpy as np
     import tensorflow as tf
 
-    import das_keras.training as training
+    from das_keras import runs
+    from das_keras.data import catalog
 
     # Every example is filled with its label, and the model predicts that label: any mismatch
     # between a label and the prediction next to it is a misalignment of the two.
     labels = np.array([0, 1] * 20)
     x = np.broadcast_to(labels[:, None, None, None, None], (40, 2, 3, 3, 1)).astype("float32")
     train = tf.data.Dataset.from_tensor_slices((x, labels)).shuffle(40, seed=1).batch(8)
-    splits = training.DataSplits(train, None, None, (2, 3, 3, 1), 2)
-    monkeypatch.setattr(training, "load_splits", lambda *args, **kwargs: splits)
+    splits = catalog.DataSplits(train, None, None, (2, 3, 3, 1), 2)
+    monkeypatch.setattr(catalog, "load_splits", lambda *args, **kwargs: splits)
     model = keras.Sequential([keras.Input((2, 3, 3, 1)), keras.layers.Flatten()])
     model.add(keras.layers.Dense(2))
     model.layers[-1].set_weights([np.stack([-np.ones(18), np.ones(18)], 1), np.array([0.5, 0])])
 
-    true, probabilities = training.predict_split(model, "synthetic", "train")
+    true, probabilities = runs.predict_split(model, "synthetic", "train")
 
     assert true.shape == (40,) and probabilities.shape == (40, 2)
     assert not np.array_equal(true, labels)  # shuffled...

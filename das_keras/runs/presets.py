@@ -1,0 +1,112 @@
+"""A trained model as a zoo preset: the metadata every preset carries, and `save_run_as_preset`.
+
+`das-keras train --save-preset` and `das-keras tune --save-preset` both write presets through
+`preset_metadata`, so the two carry the same keys.
+
+Example:
+    >>> save_run_as_preset("runs/vessel", "zoo/das_vessel", data_dir="data")  # doctest: +SKIP
+"""
+
+import os
+
+from das_keras import zoo
+from das_keras.data import catalog
+from das_keras.models import sampler_of
+from das_keras.runs import folder
+from das_keras.runs.config import CONFIG_NAME, read_config
+from das_keras.runs.evaluation import evaluate_run
+from das_keras.runs.loading import load_model
+
+
+def preset_metadata(model, dataset, sampler, recipe, val_metrics, test_metrics, **fields):
+    """The metadata of a preset (see `das_keras.zoo.save`, which adds versions and hashes).
+
+    Args:
+        model: the trained `keras.Model`.
+        dataset: the data set it was trained on (a name of `das_keras.data.catalog`).
+        sampler: its sampler's registered name.
+        recipe: dict, how it was trained (stored under "recipe").
+        val_metrics, test_metrics: `evaluate_run` results on the validation and test splits.
+        **fields: other keys ("name", "description", "seed", ...), added as given.
+
+    Returns:
+        dict with name, description, dataset, input_shape, num_classes, class_names, sampler,
+        k (slices its sampler keeps), recipe, split_sizes, val_metrics, test_metrics, license.
+
+    Example:
+        >>> preset_metadata(model, "vessel", "das", {}, val, test, name="mine")  # doctest: +SKIP
+    """
+    spec = catalog.get_dataset(dataset)
+    return {
+        "description": f"{sampler.upper()} on {dataset}",
+        "dataset": dataset,
+        "input_shape": list(model.input_shape[1:]),
+        "num_classes": spec.num_classes,
+        "class_names": list(spec.class_names),
+        "sampler": sampler,
+        "k": int(sampler_of(model).num_selected),
+        "recipe": recipe,
+        "split_sizes": {"val": val_metrics["num_samples"], "test": test_metrics["num_samples"]},
+        "val_metrics": val_metrics,
+        "test_metrics": test_metrics,
+        "license": spec.license,
+        **fields,
+    }
+
+
+def save_run_as_preset(run_dir, directory, name=None, description=None, data_dir=None):
+    """Evaluates a finished `train_run` folder and saves its model as a zoo preset.
+
+    The test split is evaluated once here, for the published number; the validation metrics
+    are stored beside it.
+
+    Args:
+        run_dir: folder of a finished `train_run` (holds run_config.json and model.keras).
+        directory: preset folder to write.
+        name: preset name; default the folder's name.
+        description: one line for the zoo table.
+        data_dir: data folder of the run's data set.
+
+    Returns:
+        The metadata written (see `das_keras.zoo.save`).
+
+    Example:
+        >>> save_run_as_preset("runs/vessel", "zoo/das_vessel", data_dir="data")  # doctest: +SKIP
+    """
+    config = read_config(run_dir)
+    if not config:
+        raise FileNotFoundError(f"`run_dir`: no {CONFIG_NAME} in {run_dir}.")
+    model = load_model(run_dir, option="`run_dir`")
+    dataset = config["dataset"]
+    options = {
+        "data_dir": data_dir,
+        "size": config["size"],
+        "num_frames": config["num_frames"],
+        "frame_size": config["frame_size"],
+    }
+    val, test = (
+        _rounded(evaluate_run(model, dataset, split, config["batch_size"], **options))
+        for split in ("val", "test")
+    )
+    name = name or os.path.basename(os.path.normpath(directory))
+    recipe = {
+        **config,
+        "epochs_run": len(folder.read_log(os.path.join(run_dir, "log.csv"))["loss"]),
+        "selection": "lowest validation loss",
+    }
+    fields = {
+        "name": name,
+        "evaluate": f"das-keras zoo evaluate {name} --data-dir <folder of the {dataset} data>",
+    }
+    if description:
+        fields["description"] = description
+    metadata = preset_metadata(model, dataset, config["sampler"], recipe, val, test, **fields)
+    return zoo.save(model, directory, metadata)
+
+
+def _rounded(metrics):
+    return {
+        key: round(value, 6) if isinstance(value, float) else value
+        for key, value in metrics.items()
+        if key not in ("dataset", "split")
+    }
