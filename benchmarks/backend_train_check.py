@@ -7,8 +7,8 @@ das_keras.data.synthetic_arrays) as NumPy arrays, the same model and optimizer f
 a fixed number of epochs, and the test AUC of the last epoch's weights (scikit-learn). It reports
 the seconds per epoch (the first epoch, which compiles, apart) beside the test metrics.
 
-    KERAS_BACKEND=jax python benchmarks/backend_train_check.py --output docs/results/train_gpu
-    python benchmarks/backend_train_check.py --epochs 2 --train 128   # a quick look
+    KERAS_BACKEND=jax python -m benchmarks.backend_train_check --output docs/results/train_gpu
+    python -m benchmarks.backend_train_check --epochs 2 --train 128   # a quick look
 """
 
 import argparse
@@ -21,18 +21,21 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from keras import ops
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import speed  # noqa: E402  (benchmarks/speed.py: the machine description)
+import das_keras
+from benchmarks import common, speed
+from das_keras.models import build_classifier, sampler_of
 
+# The samplers trained by default: an explicit choice (the learned DAS and DPS, a fixed sampler
+# and the full model) that keeps the check short, not every registered sampler.
 SAMPLERS = ("das", "uniform", "dps", "full")
 
 
 def synthetic_arrays():
     """das_keras.data.synthetic_arrays, loaded from its file: the das_keras.data package imports
     TensorFlow (tf.data), which this check must not need."""
-    import das_keras
-
     path = Path(das_keras.__file__).parent / "data" / "synthetic.py"
     spec = importlib.util.spec_from_file_location("das_keras_synthetic", path)
     module = importlib.util.module_from_spec(spec)
@@ -63,11 +66,6 @@ class EpochTimes(keras.callbacks.Callback):
 
 def train_one(sampler, train, test, args):
     """Trains one sampler's classifier; returns its row of the report."""
-    from keras import ops
-    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
-
-    from das_keras.models import build_classifier
-
     keras.utils.set_random_seed(args.seed)
     shape = train["x"].shape[1:]
     model = build_classifier(
@@ -90,7 +88,7 @@ def train_one(sampler, train, test, args):
     probabilities = ops.convert_to_numpy(model.predict(test["x"], batch_size=64, verbose=0))
     return {
         "sampler": sampler,
-        "slices_seen": int(model.get_layer("sampler").num_selected),
+        "slices_seen": int(sampler_of(model).num_selected),
         "first_epoch_s": times.seconds[0],
         "epoch_s_median": float(np.median(times.seconds[1:] or times.seconds)),
         "test_auc": float(roc_auc_score(test["y"], probabilities[:, 1])),
@@ -129,18 +127,16 @@ def markdown(rows, info, args, command):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samplers", nargs="+", default=list(SAMPLERS))
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--train", type=int, default=768, help="training volumes (768)")
+    parser.add_argument("--epochs", type=common.int_at_least(1), default=8)
+    parser.add_argument(
+        "--train", type=common.int_at_least(2), default=768, help="training volumes (768)"
+    )
     parser.add_argument("--k", type=float, default=0.25)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default=None, help="default: docs/results/train_<backend>")
     args = parser.parse_args(argv)
-    if args.epochs < 1 or args.train < 2:
-        parser.error(
-            f"--epochs must be >= 1 and --train >= 2; received {args.epochs}, {args.train}"
-        )
     args.output = args.output or os.path.join("docs", "results", f"train_{keras.backend.backend()}")
     train, test = load_data(args.train, args.seed)
     rows = []
@@ -148,17 +144,13 @@ def main(argv=None):
         rows.append(train_one(sampler, train, test, args))
         print(json.dumps(rows[-1]), flush=True)
     info = speed.machine()
-    command = " ".join(
-        [*speed.backend_prefix(), "python benchmarks/backend_train_check.py"]
-        + (argv if argv is not None else sys.argv[1:])
-    )
+    command = common.command_line("backend_train_check", argv if argv is not None else sys.argv[1:])
     os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
     settings = {k: v for k, v in vars(args).items() if k != "output"}
-    with open(args.output + ".json", "w") as f:
-        json.dump({"machine": info, "settings": settings, "rows": rows}, f, indent=2)
     report = markdown(rows, info, args, command)
-    with open(args.output + ".md", "w") as f:
-        f.write(report)
+    common.write_report_files(
+        args.output, {"machine": info, "settings": settings, "rows": rows}, report
+    )
     print(report)
     return 0
 

@@ -13,13 +13,20 @@ side-by-side comparison with Uniform at the same k (`das_keras.viz.compare_sampl
 
 Run from the repository root (about 2-4 minutes on 2 CPU cores):
 
-    .venv/bin/python benchmarks/make_explain_example.py
+    .venv/bin/python -m benchmarks.make_explain_example
 """
 
 import argparse
 import os
 
+import keras
 import numpy as np
+
+from das_keras import viz
+from das_keras.data.synthetic import CLASS_NAMES, synthetic_arrays
+from das_keras.demo import hit_rate
+from das_keras.layers import UniformSampler
+from das_keras.models import build_classifier, sampler_of, small_cnn
 
 
 def main(argv=None):
@@ -31,15 +38,6 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--index", type=int, default=None, help="test input to show")
     args = parser.parse_args(argv)
-
-    import keras
-
-    from das_keras import viz
-    from das_keras.data.synthetic import CLASS_NAMES, synthetic_arrays
-    from das_keras.demo import hit_rate
-    from das_keras.layers import UniformSampler
-    from das_keras.models import build_classifier, small_cnn
-
     data = {
         split: synthetic_arrays(n, seed=args.seed * 10 + offset)
         for split, n, offset in (("train", args.num_train, 0), ("val", 128, 1), ("test", 256, 2))
@@ -74,7 +72,7 @@ def main(argv=None):
     test = data["test"]
     probabilities = model.predict(test["x"], batch_size=64, verbose=0)
     predicted = probabilities.argmax(-1)
-    indices, _ = model.get_layer("sampler").select(test["x"], training=False)
+    indices, _ = sampler_of(model).select(test["x"], training=False)
     indices = np.asarray(indices)
     accuracy = float(np.mean(predicted == test["y"]))
     hits = hit_rate(indices, test["depth"], 2)

@@ -1,14 +1,11 @@
 """Writes zoo/README.md from the presets' metadata.json files (never typed by hand).
 
-python benchmarks/make_zoo_readme.py
+python -m benchmarks.make_zoo_readme
 """
 
 import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from das_keras import zoo  # noqa: E402
+from das_keras import zoo
 
 NOT_AVAILABLE_HERE = {
     "organ": "organmnist3d",

@@ -15,8 +15,8 @@ and ONNX Runtime with its worker threads' spin-waiting off (`session.intra_op.al
 `--repeats` timed runs after warm-up. Results go to docs/results/onnx_speed.md and
 docs/results/onnx_speed.json with the machine described.
 
-    python benchmarks/onnx_speed.py                  # the defaults, about 3 minutes on 2 cores
-    python benchmarks/onnx_speed.py --samplers das full --backbone mobilenetv3small
+    python -m benchmarks.onnx_speed                  # the defaults, about 3 minutes on 2 cores
+    python -m benchmarks.onnx_speed --samplers das full --backbone mobilenetv3small
 """
 
 import argparse
@@ -33,15 +33,18 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import onnxruntime as ort  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import numpy as np
+import onnx
+import onnxruntime as ort
+import tensorflow as tf
+import tf2onnx
 
-from das_keras import export  # noqa: E402
-from das_keras.models import build_classifier  # noqa: E402
+from benchmarks import common
+from das_keras import export
+from das_keras.models import build_classifier
 
-SAMPLERS = ("full", "uniform", "random", "dps", "adps", "das")
+SAMPLERS = common.SAMPLERS  # every registered sampler, the full model first
 RUNTIMES = ("keras_predict_on_batch", "keras_tf_function", "onnxruntime", "onnxruntime_no_spin")
 HEADERS = ("predict_on_batch", "tf.function", "ONNX Runtime", "ONNX Runtime, no spinning")
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "docs" / "results"
@@ -65,18 +68,8 @@ def parse_args(argv=None):
 
 def machine():
     """The machine and software the figures were measured with."""
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    import onnx
-    import tf2onnx
-
     return {
-        "cpu": cpu,
+        "cpu": common.cpu_name(),
         "logical_cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
@@ -162,7 +155,7 @@ def markdown(report):
     lines = [
         "# ONNX Runtime vs Keras inference speed",
         "",
-        f"Produced by `benchmarks/onnx_speed.py` on {m['date']}. Models: "
+        f"Produced by `python -m benchmarks.onnx_speed` on {m['date']}. Models: "
         f"`build_classifier({tuple(s['shape'])}, 2, sampler, k={s['k']}, "
         f"backbone={s['backbone']!r})`, untrained (weights do not change the speed), exported "
         "with `das_keras.export.to_onnx` (opset 17). Medians of "
@@ -227,8 +220,7 @@ def main(argv=None):
     report["results"] = results
     report["machine"]["load_average_at_end"] = [round(v, 2) for v in os.getloadavg()]
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    (args.output_dir / "onnx_speed.json").write_text(json.dumps(report, indent=2) + "\n")
-    (args.output_dir / "onnx_speed.md").write_text(markdown(report))
+    common.write_report_files(str(args.output_dir / "onnx_speed"), report, markdown(report))
     print(markdown(report))
     return 0
 

@@ -29,12 +29,11 @@ only the k chosen frames taken from the full-size clip, against DAS on the full-
 
 Results go to docs/scaling.md and docs/scaling.json with the machine described.
 
-    python benchmarks/scaling.py              # about 10 minutes on 2 CPU cores
-    python benchmarks/scaling.py --quick      # a smoke run: two sizes per sweep, one repeat
+    python -m benchmarks.scaling              # about 10 minutes on 2 CPU cores
+    python -m benchmarks.scaling --quick      # a smoke run: two sizes per sweep, one repeat
 """
 
 import argparse
-import ctypes
 import datetime
 import json
 import os
@@ -42,62 +41,39 @@ import platform
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+import keras
+import numpy as np
+import tensorflow as tf
 
-def _malloc_large_blocks_with_mmap(threshold=128 * 1024):
-    """Makes glibc serve every block >= threshold with mmap and unmap it when freed.
+from benchmarks import common
+from benchmarks.peak_memory import malloc_large_blocks_with_mmap, peak_mib
+from benchmarks.scaling_report import SAMPLERS, SWEEPS, analyse, write_report
+from das_keras.data import synthetic_arrays
+from das_keras.layers import DASLayer
+from das_keras.layers import functional as F
+from das_keras.models import build_classifier, sampler_of
 
-    By default glibc raises this threshold as large blocks are freed and then keeps them in its
-    heap, so the resident size stops following the live tensors. With a fixed threshold (mallopt
-    M_MMAP_THRESHOLD = -3), a tensor's memory is resident exactly while it is alive, and the
-    peak resident size during a call measures its peak live memory.
-    """
-    try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(-3, threshold))
-    except (OSError, AttributeError):  # not glibc
-        return False
-
-
-MMAP_FIXED = _malloc_large_blocks_with_mmap()
-
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from das_keras.layers import functional as F  # noqa: E402
-from das_keras.models import build_classifier  # noqa: E402
-
-SAMPLERS = ("full", "uniform", "random", "dps", "adps", "das")
 BASE = {"frames": 64, "size": 64, "k_fraction": 4}  # k = T / k_fraction
-SWEEPS = {
-    "frames": (16, 32, 64, 128, 256),
-    "size": (32, 64, 112),
-    "k_fraction": (8, 4, 2),
-}
-DOCS = Path(__file__).resolve().parents[1] / "docs"
-PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+DOCS = ROOT / "docs"
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samplers", nargs="+", default=list(SAMPLERS), choices=SAMPLERS)
-    parser.add_argument("--batch-size", type=int, default=4, help="volumes per call (4)")
-    parser.add_argument("--repeats", type=int, default=7, help="timed calls per figure (7)")
+    positive = common.int_at_least(1)
+    parser.add_argument("--batch-size", type=positive, default=4, help="volumes per call (4)")
+    parser.add_argument("--repeats", type=positive, default=7, help="timed calls per figure (7)")
     parser.add_argument("--quick", action="store_true", help="smoke run: fewer sizes, 1 repeat")
     parser.add_argument("--output", default=str(DOCS), help="folder for scaling.md / .json")
     parser.add_argument("--memory-pass", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.batch_size < 1 or args.repeats < 1:
-        parser.error(
-            f"--batch-size and --repeats must be >= 1; received {args.batch_size}, {args.repeats}"
-        )
-    return args
+    return parser.parse_args(argv)
 
 
 def configurations(quick=False):
@@ -113,45 +89,6 @@ def configurations(quick=False):
     return points
 
 
-def rss_bytes():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * PAGE_BYTES
-
-
-def _trim():
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except OSError:  # not glibc: the figure is then less tight
-        pass
-
-
-class PeakRSS:
-    """Samples the RSS every millisecond in a thread; `peak - start` after the block."""
-
-    def __enter__(self):
-        _trim()
-        self.start = rss_bytes()
-        self.peak = self.start
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-        return self
-
-    def _watch(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, rss_bytes())
-            time.sleep(0.001)
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, rss_bytes())
-
-    @property
-    def increase_mib(self):
-        return (self.peak - self.start) / 2**20
-
-
 def call_ms(function, inputs, repeats):
     """(fastest, median) wall time in ms of `repeats` calls, after a warm-up call."""
     function(inputs)  # warm-up (the first call traces)
@@ -163,14 +100,6 @@ def call_ms(function, inputs, repeats):
     return min(times), statistics.median(times)
 
 
-def peak_mib(function, inputs):
-    """Peak transient memory of one call, after a first (tracing) call."""
-    np.asarray(function(inputs))
-    with PeakRSS() as memory:
-        np.asarray(function(inputs))
-    return memory.increase_mib
-
-
 def _functions(sampler, frames, size, k, batch_size):
     keras.utils.clear_session()
     model = build_classifier(
@@ -179,9 +108,9 @@ def _functions(sampler, frames, size, k, batch_size):
         sampler=sampler,
         k=k,
         backbone="small_cnn",
-        sampler_kwargs=None if sampler in ("full", "uniform") else {"seed": 0},
+        sampler_kwargs={"seed": 0},  # every sampler takes one; only those that draw use it
     )
-    layer = model.get_layer("sampler")
+    layer = sampler_of(model)
     inputs = tf.random.stateless_uniform((batch_size, frames, size, size, 1), seed=(0, frames))
     model_fn = tf.function(lambda x: model(x, training=False))
     sampler_fn = tf.function(lambda x: layer(x, training=False))
@@ -214,8 +143,6 @@ def measure_memory(sampler, frames, size, k, batch_size):
 
 
 def _recipe_functions(batch_size, frames, size, k, factor):
-    from das_keras.layers import DASLayer
-
     keras.utils.clear_session()
     full = tf.random.stateless_uniform((batch_size, frames, size, size, 1), seed=(1, 2))
     small = tf.image.resize(
@@ -268,9 +195,6 @@ def recipe_agreement(num_clips=64, frames=64, size=64, k=8, structure_slices=4):
         list of dicts: factor, overlap (mean fraction of the k frames chosen in both), and the
         fraction of clips where an informative frame was chosen, at full size and downscaled.
     """
-    from das_keras.data import synthetic_arrays
-    from das_keras.layers import DASLayer
-
     keras.utils.clear_session()
     data = synthetic_arrays(num_clips, frames, size, structure_slices, seed=3)
     clips = tf.constant(data["x"])
@@ -324,10 +248,11 @@ def _recipe_shape(quick):
 
 def run_memory_pass(args):
     """Runs `memory_pass` in a child with oneDNN off; returns {key: peak MiB}."""
-    command = [sys.executable, __file__, "--memory-pass", "--batch-size", str(args.batch_size)]
+    command = [sys.executable, "-m", "benchmarks.scaling", "--memory-pass"]
+    command += ["--batch-size", str(args.batch_size)]
     command += ["--samplers", *args.samplers] + (["--quick"] if args.quick else [])
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the memory pass failed:\n{done.stderr[-3000:]}")
     peaks = {}
@@ -341,7 +266,7 @@ def run_memory_pass(args):
 
 def machine():
     return {
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": common.cpu_name(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
@@ -350,217 +275,9 @@ def machine():
     }
 
 
-def table(rows, sweep_key, label):
-    values = sorted({r[sweep_key] for r in rows})
-    samplers = [s for s in SAMPLERS if any(r["sampler"] == s for r in rows)]
-    lines = [
-        f"| sampler | {' | '.join(f'{label}={v}' for v in values)} |",
-        "|---|" + "---|" * len(values),
-    ]
-    for figure, unit in (
-        ("model_ms_per_volume", "model ms/vol"),
-        ("sampler_ms_per_volume", "sampler ms/vol"),
-        ("peak_mib", "peak MiB"),
-    ):
-        for sampler in samplers:
-            cells = []
-            for v in values:
-                match = [r for r in rows if r["sampler"] == sampler and r[sweep_key] == v]
-                cells.append(f"{match[0][figure]:.2f}" if match else "-")
-            lines.append(f"| {sampler}, {unit} | {' | '.join(cells)} |")
-    return "\n".join(lines)
-
-
-def write_report(results, output):
-    output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    with open(output / "scaling.json", "w") as f:
-        json.dump(results, f, indent=2)
-    rows = results["rows"]
-    by_sweep = {s: [r for r in rows if r["sweep"] == s] for s in SWEEPS}
-    inputs = sorted({(r["frames"], r["size"], r["input_mib"]) for r in rows})
-    input_lines = "\n".join(f"| T={t}, {s}x{s} | {mib:.1f} |" for t, s, mib in inputs)
-    recipe = results["long_video"]
-    agreement = recipe["agreement"]
-    agreement_lines = "\n".join(
-        f"| {r['factor']}x ({agreement['size'] // r['factor']}x{agreement['size'] // r['factor']}) "
-        f"| {r['overlap']:.0%} | {r['informative_full']:.0%} | {r['informative_downscaled']:.0%} |"
-        for r in agreement["rows"]
-    )
-    recipe_lines = "\n".join(
-        f"| {r['method']} | {r['ms_per_volume']:.1f} | {r['peak_mib']:.0f} |"
-        for r in recipe["rows"]
-    )
-    text = TEMPLATE.format(
-        date=results["date"],
-        machine=json.dumps(results["machine"]),
-        batch=results["batch_size"],
-        repeats=results["repeats"],
-        frames_table=table(by_sweep["frames"], "frames", "T"),
-        size_table=table(by_sweep["size"], "size", "HxW"),
-        k_table=table(by_sweep["k_fraction"], "k", "k"),
-        input_lines=input_lines,
-        recipe_frames=recipe["frames"],
-        recipe_size=recipe["size"],
-        recipe_k=recipe["k"],
-        recipe_lines=recipe_lines,
-        agreement_lines=agreement_lines,
-        agreement_clips=agreement["clips"],
-        agreement_frames=agreement["frames"],
-        agreement_size=agreement["size"],
-        agreement_k=agreement["k"],
-        analysis=results.get("analysis", ""),
-    )
-    (output / "scaling.md").write_text(text)
-
-
-TEMPLATE = """# Scaling: inference cost against T, H x W and k
-
-Produced by `python benchmarks/scaling.py` on {date}; machine: `{machine}`.
-TensorFlow backend, CPU, untrained models (training does not change the cost), each sampler in front
-of the small CNN (`build_classifier(..., backbone="small_cnn")`), batch {batch}, through a traced
-`tf.function` with `training=False`.
-
-What is measured:
-
-- **model ms/vol**: wall time of the whole classifier on one batch, divided by the batch size; the
-  fastest of {repeats} calls after a warm-up (other processes on this shared machine only ever add
-  time; the medians, noisier, are in scaling.json);
-- **sampler ms/vol**: the same for the sampler layer alone (DAS: descriptors, attention, top-k,
-  gather);
-- **peak MiB**: the peak resident set size during one model call minus the resident size just
-  before it, sampled every millisecond, measured in a separate process with TensorFlow's oneDNN
-  kernels off and glibc serving every block of 128 KiB or more with its own mmap (so that freed
-  tensors leave the resident size at once; oneDNN's memory pools would otherwise hide them): the
-  transient memory (activations) of one inference batch of {batch} volumes. It excludes the
-  weights and anything already resident; figures of a few MiB are within noise. tracemalloc is not
-  used: it only sees Python's own allocations, not TensorFlow's tensors.
-
-The machine is shared and noisy (other jobs ran at the same time; see the load average above):
-compare figures within one table rather than to other documents, and trust the memory figures
-(exact up to noise) more than the times.
-
-## T (frames), at 64x64 and k = T/4
-
-{frames_table}
-
-## H x W, at T = 64 and k = 16
-
-{size_table}
-
-## k, at T = 64 and 64x64 (FullSequence has no k)
-
-{k_table}
-
-Input batch sizes (MiB, float32, batch {batch}):
-
-| input | MiB |
-|---|---|
-{input_lines}
-
-{analysis}
-
-## Long videos: choose on a small copy, decode only the chosen frames at full size
-
-T = {recipe_frames} frames of {recipe_size}x{recipe_size}, k = {recipe_k}. DAS's own cost is its
-frame descriptors, computed over every pixel of every frame; on a 4x downscaled copy they cost 16
-times less, and only the k chosen frames are then taken at full size:
-
-| sampler step (batch {batch}) | ms / volume | peak MiB |
-|---|---|---|
-{recipe_lines}
-
-Does the choice survive the downscaling? One untrained DASLayer (its descriptor prior drives the
-choice) on {agreement_clips} synthetic clips (`das_keras.data.synthetic_arrays`: the label in 4
-consecutive frames at a random depth) of {agreement_frames} frames of {agreement_size} x
-{agreement_size}, k = {agreement_k}. "Informative" is the share of clips where at least one of
-the frames holding the label was chosen:
-
-| descriptors on | same frames as at full size | informative, full size | informative, copy |
-|---|---|---|---|
-{agreement_lines}
-
-The choice is not the same frame for frame, but it finds the informative frames as often. Train the
-sampler on the same downscaled copies it will see at inference, so its weights fit them.
-
-What to do with long videos (hundreds of frames, or large frames):
-
-1. Decode the clip once at a small size (e.g. 28x28 or 32x32, grayscale) for the sampler, and run
-   `DASLayer.select` on that copy: its descriptors then cost T x h x w, not T x H x W.
-2. Decode (or read from disk) only the k chosen frames at full size and run the backbone on them:
-   the backbone's cost grows with k x H x W, and it never sees the other T - k frames.
-3. In training, apply the sampling matrix from the small copy to the full-size frames
-   (`das_keras.layers.functional.apply_selection(x_full, P)`): P is (B, k, T) and does not depend on
-   the frame size. At inference use `gather_slices(x_full, indices)`.
-4. For very long clips, choose in two stages (e.g. 1 frame in 4 uniformly, then DAS on those) or
-   over fixed-length windows, so that T stays in the range measured here.
-5. Keep k small: the backbone dominates the model time and grows linearly with k.
-
-```python
-import das_keras as dk
-from das_keras.layers import functional as F
-
-sampler = dk.DASLayer(k=32)
-indices, P = sampler.select(clip_small, training=False)      # (B, T, 32, 32, 1): cheap
-frames = F.gather_slices(clip_full, indices)                  # (B, 32, H, W, C): only k frames
-```
-"""
-
-
-def analyse(rows):
-    """A few sentences on how the figures grow, computed from the rows."""
-
-    def ratio(sweep, key, sampler, low, high, figure):
-        pick = {r[key]: r[figure] for r in rows if r["sweep"] == sweep and r["sampler"] == sampler}
-        if low in pick and high in pick and pick[low] > 0:
-            return pick[high] / pick[low]
-        return None
-
-    lines = [
-        "## Growth, read from the tables",
-        "",
-        "- Memory: the peak is the backbone's activations on the k chosen slices, so it grows",
-        "  with k x H x W, not with T itself (FullSequence has k = T): doubling T at k = T/4",
-        "  doubles it, as does doubling k. DAS's descriptor maps over all T frames (3 edge maps",
-        "  of T x H x W per volume) are freed before the backbone runs, so they set the peak only",
-        "  where k is small (k = 8 of 64) or the frames are large (the long-video table below).",
-        "- Time: the backbone on k slices dominates the model time; DAS's own time grows with",
-        "  T x H x W (descriptors on every pixel of every frame), ADPS's with k (one LSTM step and",
-        "  one frame encoding per chosen slice), the static samplers' not at all.",
-        "",
-        "Ratios between the smallest and largest setting of each sweep (times: fastest of the",
-        "calls; memory: peak MiB):",
-        "",
-    ]
-    samplers = sorted({r["sampler"] for r in rows}, key=SAMPLERS.index)
-    t_low, t_high = SWEEPS["frames"][0], SWEEPS["frames"][-1]
-    s_low, s_high = SWEEPS["size"][0], SWEEPS["size"][-1]
-    for sampler in samplers:
-        parts = []
-        for label, sweep, key, low, high in (
-            (f"T {t_low}->{t_high} (x{t_high // t_low})", "frames", "frames", t_low, t_high),
-            (
-                f"HxW {s_low}->{s_high} (x{(s_high / s_low) ** 2:.1f} pixels)",
-                "size",
-                "size",
-                s_low,
-                s_high,
-            ),
-        ):
-            model = ratio(sweep, key, sampler, low, high, "model_ms_per_volume")
-            own = ratio(sweep, key, sampler, low, high, "sampler_ms_per_volume")
-            memory = ratio(sweep, key, sampler, low, high, "peak_mib")
-            if model is not None:
-                parts.append(
-                    f"{label}: model time x{model:.1f}, sampler time x{own:.1f}, "
-                    f"memory x{memory:.1f}"
-                )
-        if parts:
-            lines.append(f"- {sampler}: " + "; ".join(parts) + ".")
-    return "\n".join(lines)
-
-
 def main(argv=None):
+    # Before anything is measured, in the timing process and in the memory pass alike.
+    malloc_large_blocks_with_mmap()
     args = parse_args(argv)
     if args.memory_pass:
         memory_pass(args)

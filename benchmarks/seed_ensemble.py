@@ -10,47 +10,34 @@ mostly to the spread between training runs; one whose ensemble is not, to what i
 An ensemble of n models costs n times the compute of one, so these numbers do not say what a
 method achieves at its cost: benchmarks/compare.py does (docs/results/comparison.md).
 
-    python benchmarks/compare.py ...            # train the runs first (run_comparison.sh)
-    python benchmarks/seed_ensemble.py          # every configuration with >= 2 cached seeds
-    python benchmarks/seed_ensemble.py --datasets vessel --backbones ours
-    python benchmarks/seed_ensemble.py --report-only
+    python -m benchmarks.compare ...            # train the runs first (run_comparison.sh)
+    python -m benchmarks.seed_ensemble          # every configuration with >= 2 cached seeds
+    python -m benchmarks.seed_ensemble --datasets vessel --backbones ours
+    python -m benchmarks.seed_ensemble --report-only
 
 The JSON keeps every configuration's result, so the report can be rewritten (and extended) on a
 machine without the run cache.
 """
 
-import json
-import os
 import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import compare  # noqa: E402  (benchmarks/compare.py: the run cache, the recipe, data folders)
+from benchmarks import common
+from benchmarks.compare import load_cached_run, split_predictions
+from das_keras.evaluation import classification_metrics
 
 SPLITS = ("val", "test")
 
 
 def seed_predictions(run, shared):
     """{split: (labels, class probabilities)} of one seed's model (loaded once for all splits)."""
-    import keras
-
-    import das_keras  # noqa: F401  (registers the layers for loading)
-    from das_keras.training import predict_split
-
-    folder = compare.run_dir(run["dataset"], run["backbone"], run["k"], run["sampler"], run["seed"])
-    model = keras.models.load_model(os.path.join(folder, "model.keras"))
-    data_dir = compare.data_dir_for(run["dataset"], shared)
-    batch_size = compare.RECIPE["batch_size"]
-    return {
-        split: predict_split(model, run["dataset"], split, batch_size, data_dir) for split in SPLITS
-    }
+    model, splits = load_cached_run(run, shared)
+    return {split: split_predictions(model, getattr(splits, split)) for split in SPLITS}
 
 
 def score_group(runs, shared):
     """The ensemble's metrics on each split, and the single models' mean and std."""
-    from das_keras.evaluation import classification_metrics
-
     predictions = [seed_predictions(run, shared) for run in runs]
     entry = {"seeds": [r["seed"] for r in runs], "k_slices": runs[0]["k_slices"]}
     for split in SPLITS:
@@ -102,7 +89,7 @@ def markdown(report):
 
 
 def _sampler_order(key):
-    return compare.SAMPLERS.index(key.split("/")[3])
+    return common.SAMPLERS.index(key.split("/")[3])
 
 
 def _mean_std(pair):
@@ -110,22 +97,19 @@ def _mean_std(pair):
 
 
 def main(argv=None):
-    parser = compare.cache_report_parser(__doc__.splitlines()[0], "seed_ensemble")
+    parser = common.cache_report_parser(__doc__.splitlines()[0], "seed_ensemble")
     args = parser.parse_args(argv)
-    report = compare.load_report(args.output).get("configurations", {})
+    report = common.load_report(args.output).get("configurations", {})
     if not args.report_only:
-        groups = compare.cached_configurations(
+        groups = common.cached_configurations(
             args.datasets, args.backbones, args.samplers, min_seeds=2
         )
         if not groups:
-            print(f"No configuration with two or more seeds in {compare.RUNS}.", file=sys.stderr)
+            print(f"No configuration with two or more seeds in {common.RUNS}.", file=sys.stderr)
         for key, runs in sorted(groups.items()):
             report[key] = score_group(runs, args.shared)
             print(f"{key}: test AUC ensemble {report[key]['test_ensemble']['auc']:.3f}", flush=True)
-    with open(args.output + ".json", "w") as f:
-        json.dump({"configurations": report}, f, indent=2)
-    with open(args.output + ".md", "w") as f:
-        f.write(markdown(report) + "\n")
+    common.write_report_files(args.output, {"configurations": report}, markdown(report) + "\n")
     return 0
 
 

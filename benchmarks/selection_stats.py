@@ -8,45 +8,39 @@ seed's model on the test split and reports, per configuration (mean over seeds):
 - the share of the chosen slices inside the central window of the same k (the CenterSampler's
   choice): how far a learned choice is a central crop.
 
-    python benchmarks/compare.py ...                # train the runs first (run_comparison.sh)
-    python benchmarks/selection_stats.py            # every data set and k with cached runs
-    python benchmarks/selection_stats.py --report-only
+    python -m benchmarks.compare ...                # train the runs first (run_comparison.sh)
+    python -m benchmarks.selection_stats            # every data set and k with cached runs
+    python -m benchmarks.selection_stats --report-only
 
 The JSON keeps every configuration's statistics, so the report and the figure can be rewritten on
 a machine without the run cache.
 """
 
-import json
 import os
 import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import compare  # noqa: E402  (benchmarks/compare.py: the run cache, the recipe, data folders)
+from benchmarks import common
+from benchmarks.compare import load_cached_run
+from das_keras.layers.functional import center_indices
+from das_keras.models import sampler_of
 
+# The samplers whose choice is learned (and so worth looking at): an explicit choice of what this
+# report studies, not a property the sampler registry (das_keras.layers.SAMPLERS) records.
 LEARNED = ("dps", "adps", "das")
 
 
 def chosen_indices(run, shared):
     """The slice indices (N, k) the run's model chooses for each test input."""
-    import keras
-
-    import das_keras  # noqa: F401  (registers the layers for loading)
-    from das_keras.training import load_splits
-
-    folder = compare.run_dir(run["dataset"], run["backbone"], run["k"], run["sampler"], run["seed"])
-    sampler = keras.models.load_model(os.path.join(folder, "model.keras")).get_layer("sampler")
-    data_dir = compare.data_dir_for(run["dataset"], shared)
-    splits = load_splits(run["dataset"], compare.RECIPE["batch_size"], 0, data_dir)
+    model, splits = load_cached_run(run, shared)
+    sampler = sampler_of(model)
     batches = [np.asarray(sampler.select(x, training=False)[0]) for x, _ in splits.test]
     return np.concatenate(batches), int(splits.input_shape[0])
 
 
 def selection_statistics(indices, num_slices):
     """Per-slice choice frequency, distinct selections and overlap with the central window."""
-    from das_keras.layers.functional import center_indices
-
     k = indices.shape[1]
     frequency = np.bincount(indices.reshape(-1), minlength=num_slices) / len(indices)
     center = set(center_indices(num_slices, k))
@@ -78,7 +72,7 @@ def score_group(runs, shared):
 def _ordered(report):
     def order(key):
         dataset, backbone, k, sampler = key.split("/")
-        return dataset, backbone, float(k), LEARNED.index(sampler)
+        return dataset, backbone, float(k), common.SAMPLERS.index(sampler)
 
     return sorted(report, key=order)
 
@@ -134,24 +128,22 @@ def plot(report, path):
 
 
 def main(argv=None):
-    parser = compare.cache_report_parser(__doc__.splitlines()[0], "selection")
+    parser = common.cache_report_parser(__doc__.splitlines()[0], "selection")
     args = parser.parse_args(argv)
-    report = compare.load_report(args.output).get("configurations", {})
+    report = common.load_report(args.output).get("configurations", {})
     learned = [sampler for sampler in args.samplers if sampler in LEARNED]
     if not args.report_only:
         for key, runs in sorted(
-            compare.cached_configurations(args.datasets, args.backbones, learned).items()
+            common.cached_configurations(args.datasets, args.backbones, learned).items()
         ):
             report[key] = score_group(runs, args.shared)
             print(f"{key}: in the central window {report[key]['center_share']:.0%}", flush=True)
     if not report:
-        print(f"No learned-sampler runs in {compare.RUNS} or {args.output}.json.", file=sys.stderr)
+        print(f"No learned-sampler runs in {common.RUNS} or {args.output}.json.", file=sys.stderr)
         return 1
-    with open(args.output + ".json", "w") as f:
-        json.dump({"configurations": report}, f, indent=2)
     plot(report, args.output + ".png")
-    with open(args.output + ".md", "w") as f:
-        f.write(markdown(report, os.path.basename(args.output) + ".png") + "\n")
+    text = markdown(report, os.path.basename(args.output) + ".png") + "\n"
+    common.write_report_files(args.output, {"configurations": report}, text)
     return 0
 
 

@@ -12,20 +12,21 @@ Runs are cached beside the comparison's (runs/compare/...; the default points ar
 runs), all seed-0 points first, so a partial run already gives a report. The report's JSON keeps
 every run's result, so --report-only also works on a machine without the cache:
 
-    python benchmarks/sensitivity.py                      # 3 seeds, every point
-    python benchmarks/sensitivity.py --seeds 0 --epochs 8 # a quick look
-    python benchmarks/sensitivity.py --report-only
+    python -m benchmarks.sensitivity                      # 3 seeds, every point
+    python -m benchmarks.sensitivity --seeds 0 --epochs 8 # a quick look
+    python -m benchmarks.sensitivity --report-only
 """
 
 import argparse
-import json
 import os
 import sys
 
+import matplotlib
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import compare  # noqa: E402  (benchmarks/compare.py: run_one, the recipe, the run cache)
+from benchmarks import common
+from benchmarks.compare import run_one
+from benchmarks.report import recipe_label
 
 DEFAULTS = {"k": 0.5, "tau0": 1.0, "heads": 4}
 STUDIES = {  # hyperparameter -> values tried (the others at their defaults)
@@ -33,6 +34,8 @@ STUDIES = {  # hyperparameter -> values tried (the others at their defaults)
     "tau0": (0.25, 1.0, 4.0),
     "heads": (1, 4, 8),
 }
+# The samplers of the accuracy-vs-cost curve: an explicit choice (DAS against a learned and a
+# fixed sampler at the same k), not every registered sampler.
 COST_SAMPLERS = ("das", "dps", "uniform")
 
 
@@ -154,8 +157,6 @@ def cost_verdict(cost):
 
 
 def plot(study, cost, path):
-    import matplotlib
-
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -206,7 +207,7 @@ def sweep_runs(output, dataset):
 
     Keeping them in the report's JSON lets a machine without the cache rebuild, and extend, it.
     """
-    current = compare.recipe_of(dataset)
+    current = common.recipe_of(dataset)
     needed = points(list(STUDIES))
 
     def in_sweep(r):
@@ -222,8 +223,8 @@ def sweep_runs(output, dataset):
             )
         )
 
-    kept = compare.load_report(output).get("runs", [])
-    return [r for r in compare.merge_runs(kept, compare.collect(with_options=True)) if in_sweep(r)]
+    kept = common.load_report(output).get("runs", [])
+    return [r for r in common.merge_runs(kept, common.collect(with_options=True)) if in_sweep(r)]
 
 
 def write_report(output, dataset, command):
@@ -231,27 +232,22 @@ def write_report(output, dataset, command):
     study = {name: study_rows(results, name) for name in STUDIES}
     cost = cost_rows(results)
     plot(study, cost, output + ".png")
-    with open(output + ".json", "w") as f:
-        json.dump(
-            {
-                "dataset": dataset,
-                "recipe": compare.RECIPE,
-                "data_recipe": compare.recipe_of(dataset),
-                "study": study,
-                "cost": cost,
-                "runs": results,
-            },
-            f,
-            indent=2,
-        )
+    data = {
+        "dataset": dataset,
+        "recipe": common.RECIPE,
+        "data_recipe": common.recipe_of(dataset),
+        "study": study,
+        "cost": cost,
+        "runs": results,
+    }
     lines = [
         "# Sensitivity of DAS to k, tau0 and heads",
         "",
         f"Written by `{command}` (`benchmarks/sensitivity.py`) on {dataset}, backbone *ours* "
         "(small 2D CNN per slice + 1D conv), the comparison's recipe "
-        f"(Adam from {compare.RECIPE['learning_rate']}, {compare.RECIPE['lr_schedule']} schedule, "
-        f"batch {compare.RECIPE['batch_size']}, weights of the epoch with the lowest validation "
-        f"loss, balanced class weights, {compare.recipe_label(compare.recipe_of(dataset))}). "
+        f"(Adam from {common.RECIPE['learning_rate']}, {common.RECIPE['lr_schedule']} schedule, "
+        f"batch {common.RECIPE['batch_size']}, weights of the epoch with the lowest validation "
+        f"loss, balanced class weights, {recipe_label(common.recipe_of(dataset))}). "
         "One hyperparameter "
         f"changes at a time from the default {DEFAULTS}. Mean ± std over the seeds listed.",
         "",
@@ -283,8 +279,7 @@ def write_report(output, dataset, command):
             f"| {r['sampler']} | {r['k_slices']} | {len(r['seeds'])} | {_cell(r, 'val')} | "
             f"{_cell(r, 'test')} |"
         )
-    with open(output + ".md", "w") as f:
-        f.write("\n".join(lines) + "\n")
+    common.write_report_files(output, data, "\n".join(lines) + "\n")
     return study, cost
 
 
@@ -292,26 +287,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="vessel")
     parser.add_argument("--studies", nargs="+", default=list(STUDIES), choices=list(STUDIES))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=compare.RECIPE["epochs"])
-    parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
-    parser.add_argument("--output", default=os.path.join("docs", "results", "sensitivity"))
-    parser.add_argument("--report-only", action="store_true")
-    args = parser.parse_args(argv)
+    args = common.add_training_arguments(parser, "sensitivity").parse_args(argv)
     # The command that trains the runs; --report-only only rewrites the report from them.
     given = argv if argv is not None else sys.argv[1:]
-    command = " ".join(
-        ["python benchmarks/sensitivity.py", *(a for a in given if a != "--report-only")]
-    )
+    command = common.command_line("sensitivity", [a for a in given if a != "--report-only"])
     os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
     if not args.report_only:
         for seed in args.seeds:  # every point once before any point twice
             for sampler, k, options in points(args.studies):
-                r = compare.run_one(
+                r = run_one(
                     args.dataset, "ours", k, sampler, seed, args.shared, args.epochs, options
                 )
                 print(
-                    f"{compare.sampler_label(sampler, options)} k={k} seed={seed}: test AUC "
+                    f"{common.sampler_label(sampler, options)} k={k} seed={seed}: test AUC "
                     f"{r['test']['auc']:.3f}",
                     flush=True,
                 )

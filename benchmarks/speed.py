@@ -11,25 +11,31 @@ them alike:
 
 Medians over the rounds. Untrained weights: speed does not depend on them.
 
-    python benchmarks/speed.py                 # all configurations
-    python benchmarks/speed.py --quick         # T = 28 only, fewer rounds
+    python -m benchmarks.speed                 # all configurations
+    python -m benchmarks.speed --quick         # T = 28 only, fewer rounds
 
 It runs on any Keras backend (TensorFlow: tf.function; JAX: jax.jit; PyTorch: eager), on the GPU
 where the backend has one, e.g. the table docs/results/speed_gpu.md:
 
-    KERAS_BACKEND=jax python benchmarks/speed.py --output docs/results/speed_gpu
+    KERAS_BACKEND=jax python -m benchmarks.speed --output docs/results/speed_gpu
 """
 
 import argparse
-import json
+import importlib
 import os
 import platform
 import sys
 import time
 
+import keras
 import numpy as np
+from keras import ops
 
-SAMPLERS = ("uniform", "random", "dps", "adps", "das")
+from benchmarks import common
+from das_keras.models import build_classifier, sampler_of
+
+# Every registered sampler, timed beside the full model (the reference each row is compared with).
+SAMPLERS = tuple(name for name in common.SAMPLERS if name != "full")
 CONFIGS = {  # name -> (input shape, backbone)
     "T28_28x28": ((28, 28, 28, 1), "small_cnn"),
     "T28_28x28_mobilenet": ((28, 28, 28, 1), "mobilenetv3small"),
@@ -40,30 +46,17 @@ CONFIGS = {  # name -> (input shape, backbone)
 
 def machine():
     """CPU model, logical cores, Keras backend and its version, accelerators."""
-    import keras
-
-    cpu = platform.processor()
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        cpu = names[0] if names else cpu
     backend = keras.backend.backend()
     return {
-        "cpu": cpu,
+        "cpu": common.cpu_name(),
         "logical_cores": os.cpu_count(),
         "python": platform.python_version(),
         "backend": backend,
-        "backend_version": _backend_module(backend).__version__,
+        "backend_version": importlib.import_module(backend).__version__,
         "keras": keras.__version__,
         "gpu": _accelerators(backend),
         "load_average": " / ".join(f"{v:.2f}" for v in os.getloadavg()),
     }
-
-
-def _backend_module(backend):
-    import importlib
-
-    return importlib.import_module(backend)
 
 
 def _accelerators(backend):
@@ -85,8 +78,6 @@ def _accelerators(backend):
 def compiled(layer):
     """`layer(x, training=False)` as the backend runs inference fastest: a tf.function on
     TensorFlow, jax.jit of the stateless call on JAX, eager without autograd on PyTorch."""
-    import keras
-
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -117,8 +108,6 @@ def time_call(fn, x):
 def wait_for(output):
     """Returns once `output` is computed, without copying it to the host: a sampler's output (the
     selected slices) is large, and a device-to-host copy of it is no part of its cost."""
-    import keras
-
     backend = keras.backend.backend()
     if backend == "jax":
         import jax
@@ -137,11 +126,6 @@ def wait_for(output):
 
 def measure_config(name, rounds, ks=(0.5, 0.25), batch_size=16):
     """Times every model of one configuration; returns a list of result rows."""
-    import keras
-    from keras import ops
-
-    from das_keras.models import build_classifier
-
     shape, backbone = CONFIGS[name]
     batch = batch_size if shape[0] <= 64 else max(1, batch_size // 4)  # clips: a quarter
     rng = np.random.default_rng(0)
@@ -154,7 +138,7 @@ def measure_config(name, rounds, ks=(0.5, 0.25), batch_size=16):
         for k in ks[:1] if sampler == "full" else ks:
             keras.utils.set_random_seed(0)
             model = build_classifier(shape, 2, sampler=sampler, k=k, backbone=backbone)
-            layer = model.get_layer("sampler")
+            layer = sampler_of(model)
             entries[(sampler, k)] = {"model": compiled(model), "sampler": compiled(layer)}
     times = {key: {"batch": [], "one": [], "sampler": []} for key in entries}
     for fns in entries.values():  # trace and warm up
@@ -254,45 +238,30 @@ def _backend_words(info):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=common.int_at_least(1), default=15)
     parser.add_argument("--quick", action="store_true", help="T28 with small_cnn, 5 rounds")
     parser.add_argument(
         "--batch-size",
-        type=int,
+        type=common.int_at_least(1),
         default=16,
         help="throughput batch of the volumes (16); the 128-frame clips use a quarter of it",
     )
     parser.add_argument("--output", default=os.path.join("docs", "results", "speed"))
     args = parser.parse_args(argv)
-    if args.batch_size < 1:
-        parser.error(f"--batch-size must be >= 1; received {args.batch_size}")
     configs, rounds = (["T28_28x28"], 5) if args.quick else (args.configs, args.rounds)
     info = machine()
-    command = " ".join(
-        [*backend_prefix(), "python benchmarks/speed.py"]
-        + (argv if argv is not None else sys.argv[1:])
-    )
+    command = common.command_line("speed", argv if argv is not None else sys.argv[1:])
     os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
     rows = []
     for config in configs:
         rows += measure_config(config, rounds, batch_size=args.batch_size)
         print(f"{config}: done", flush=True)
         # written after each configuration: an interrupted run keeps what it measured
-        with open(args.output + ".json", "w") as f:
-            json.dump({"machine": info, "rounds": rounds, "rows": rows}, f, indent=2)
         report = markdown(rows, info, rounds, command)
-        with open(args.output + ".md", "w") as f:
-            f.write(report + "\n")
+        data = {"machine": info, "rounds": rounds, "rows": rows}
+        common.write_report_files(args.output, data, report + "\n")
     print(report)
     return 0
-
-
-def backend_prefix():
-    """["KERAS_BACKEND=jax"] when the run is on another backend than TensorFlow, else []."""
-    import keras
-
-    backend = keras.backend.backend()
-    return [] if backend == "tensorflow" else [f"KERAS_BACKEND={backend}"]
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ backbone and run folder (runs/compare/...), so a run that the comparison already
 not trained again. Model selection uses the validation loss only; the test split is evaluated
 once, for the published number, and saved with `das_keras.zoo.save` together with the recipe.
 
-    python benchmarks/train_zoo.py --shared ../shared/data --only das_vesselmnist3d_28
-    python benchmarks/make_zoo_readme.py     # then regenerate zoo/README.md
+    python -m benchmarks.train_zoo --shared ../shared/data --only das_vesselmnist3d_28
+    python -m benchmarks.make_zoo_readme     # then regenerate zoo/README.md
 
 The preset folders are overwritten. `das_synthetic` (the demo model: k = 8 of 32, max pooling
 over slices) has its own recipe and run folder, runs/zoo/das_synthetic.
@@ -16,8 +16,10 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import compare  # noqa: E402  (the comparison's recipe and run cache)
+from benchmarks import common
+from benchmarks.compare import run_one
+from das_keras.training import save_run_as_preset, train_run
+from das_keras.zoo import maintenance
 
 PRESETS = {  # name -> (dataset, sampler, description)
     "das_vesselmnist3d_28": ("vessel", "das", "DAS, k = 14 of 28 slices"),
@@ -46,8 +48,6 @@ def preset_folder(name, dataset):
 
 def train_preset(name, shared, seed=0):
     """Trains one preset (or reuses the comparison's run) and writes zoo/<name>."""
-    from das_keras.training import save_run_as_preset, train_run
-
     if name == "das_synthetic":
         run_dir = os.path.join("runs", "zoo", name)
         train_run(run_dir, "synthetic", seed=seed, verbose=2, **SYNTHETIC)
@@ -55,9 +55,9 @@ def train_preset(name, shared, seed=0):
         return save_run_as_preset(run_dir, preset_folder(name, "synthetic"), name, description)
     dataset, sampler, description = PRESETS[name]
     k = 0.5
-    compare.run_one(dataset, "ours", k, sampler, seed, shared, compare.RECIPE["epochs"])
-    run_dir = compare.run_dir(dataset, "ours", k, sampler, seed)
-    data_dir = compare.data_dir_for(dataset, shared)
+    run_one(dataset, "ours", k, sampler, seed, shared, common.RECIPE["epochs"])
+    run_dir = common.run_dir(dataset, "ours", k, sampler, seed)
+    data_dir = common.data_dir_for(dataset, shared)
     folder = preset_folder(name, dataset)
     return save_run_as_preset(run_dir, folder, name, description, data_dir)
 
@@ -66,7 +66,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--shared",
-        default=os.path.join("..", "shared", "data"),
+        default=common.SHARED,
         help="folder holding medmnist3d/ and pocus/",
     )
     names = ["das_synthetic", *PRESETS]
@@ -75,8 +75,6 @@ def main(argv=None):
     for name in args.only:
         metadata = train_preset(name, args.shared)
         print(name, metadata["test_metrics"], flush=True)
-    from das_keras.zoo import maintenance
-
     return maintenance.main()  # manifests, and the catalog of the presets the wheel leaves out
 
 

@@ -9,9 +9,9 @@
 3. Writes the tuned and the default configuration (H = 4, tau0 = 1: the comparison's DAS runs,
    shared through the run cache) side by side.
 
-    python benchmarks/tuned_vs_default.py                # search + 3 seeds of the best
-    python benchmarks/tuned_vs_default.py --report-only  # rewrite the report from finished runs
-    python benchmarks/tuned_vs_default.py --stored-search  # train the rows, search kept in the JSON
+    python -m benchmarks.tuned_vs_default                # search + 3 seeds of the best
+    python -m benchmarks.tuned_vs_default --report-only  # rewrite the report from finished runs
+    python -m benchmarks.tuned_vs_default --stored-search  # train the rows, search kept in the JSON
 
 The report's JSON keeps the search's result and every run's result, so a machine without the run
 cache (runs/) can rewrite the report (--report-only) or train the rows again without searching
@@ -25,8 +25,10 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import compare  # noqa: E402  (benchmarks/compare.py: run_one, the recipe, the run cache)
+from benchmarks import common
+from benchmarks.compare import run_one
+from benchmarks.report import recipe_label
+from das_keras.cli import main as cli_main
 
 DEFAULT_OPTIONS = {"heads": 4, "tau0": 1.0}
 
@@ -38,7 +40,7 @@ def search_command(args):
         "--dataset",
         args.dataset,
         "--data-dir",
-        compare.data_dir_for(args.dataset, args.shared),
+        common.data_dir_for(args.dataset, args.shared),
         "--output",
         args.search_dir,
         "--tuner",
@@ -83,8 +85,6 @@ def summary(runs):
 
 def write_report(path, report):
     """docs/results/tuning.md (+ .json) from the search's best trial and the two rows."""
-    with open(path + ".json", "w") as f:
-        json.dump(report, f, indent=2)
     best = report["search"]
     lines = [
         "# Tuned vs default DAS on " + report["dataset"],
@@ -108,7 +108,7 @@ def write_report(path, report):
         ),
         "",
         "Both rows below are trained with the comparison's recipe (benchmarks/compare.py; "
-        f"{compare.recipe_label(report['data_recipe'])}) at "
+        f"{recipe_label(report['data_recipe'])}) at "
         f"k = {report['k']:g} of T, one run per seed, epoch chosen on the validation loss, "
         "evaluated once on the test split (mean ± std over seeds).",
         "",
@@ -142,8 +142,7 @@ def write_report(path, report):
                 f"| {trial['trial_id']} | {trial['score']:.3f} | {hp['heads']} | {hp['tau0']:.3g} |"
             )
     lines += ["", f"Command: `{report['command']}`", ""]
-    with open(path + ".md", "w") as f:
-        f.write("\n".join(lines))
+    common.write_report_files(path, report, "\n".join(lines))
 
 
 def verdict(default, tuned):
@@ -175,8 +174,6 @@ def search_result(args, command, previous):
     """
     best_path = os.path.join(args.search_dir, "best.json")
     if not (args.report_only or args.stored_search):
-        from das_keras.cli import main as cli_main
-
         if cli_main(command) != 0:
             return None
     if os.path.exists(best_path):
@@ -198,15 +195,13 @@ def row_run(args, seed, options, kept):
 
     With --report-only nothing is trained: a seed neither cached nor kept is left out (None).
     """
-    folder = compare.run_dir(args.dataset, "ours", args.k, "das", seed, options)
+    folder = common.run_dir(args.dataset, "ours", args.k, "das", seed, options)
     if args.report_only and not os.path.exists(os.path.join(folder, "result.json")):
         config = {"dataset": args.dataset, "backbone": "ours", "k": args.k, "sampler": "das"}
-        run = kept.get(compare.run_key({**config, "options": options, "seed": seed}))
-        current = compare.recipe_of(args.dataset)
+        run = kept.get(common.run_key({**config, "options": options, "seed": seed}))
+        current = common.recipe_of(args.dataset)
         return run if run is not None and run.get("recipe", current) == current else None
-    return compare.run_one(
-        args.dataset, "ours", args.k, "das", seed, args.shared, args.epochs, options
-    )
+    return run_one(args.dataset, "ours", args.k, "das", seed, args.shared, args.epochs, options)
 
 
 def main(argv=None):
@@ -215,12 +210,8 @@ def main(argv=None):
     parser.add_argument("--k", type=float, default=0.5)
     parser.add_argument("--trials", type=int, default=8)
     parser.add_argument("--trial-epochs", type=int, default=8)
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=compare.RECIPE["epochs"])
-    parser.add_argument("--shared", default=os.path.join("..", "shared", "data"))
+    common.add_training_arguments(parser, "tuning")
     parser.add_argument("--search-dir", default=os.path.join("runs", "tune", "vessel"))
-    parser.add_argument("--output", default=os.path.join("docs", "results", "tuning"))
-    parser.add_argument("--report-only", action="store_true")
     parser.add_argument(
         "--stored-search",
         action="store_true",
@@ -229,11 +220,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     command = search_command(args)
-    previous = compare.load_report(args.output)
+    previous = common.load_report(args.output)
     best = search_result(args, command, previous)
     if best is None:
         return 1
-    kept = {compare.run_key(r): r for r in previous.get("runs", [])}
+    kept = {common.run_key(r): r for r in previous.get("runs", [])}
     rows, all_runs = {}, []
     for name, options in (("default", None), ("tuned", tuned_options(best))):
         runs = []
@@ -247,12 +238,12 @@ def main(argv=None):
     report = {
         "dataset": args.dataset,
         "k": args.k,
-        "data_recipe": compare.recipe_of(args.dataset),
+        "data_recipe": common.recipe_of(args.dataset),
         "trial_epochs": args.trial_epochs,
         "search_command": command,
         "search": best,
         **rows,
-        "command": " ".join(["python benchmarks/tuned_vs_default.py", *(argv or sys.argv[1:])]),
+        "command": common.command_line("tuned_vs_default", argv or sys.argv[1:]),
         "runs": all_runs,
     }
     os.makedirs(os.path.dirname(args.output), exist_ok=True)

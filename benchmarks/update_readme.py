@@ -5,20 +5,23 @@ Two sections, each between its markers: the results (`<!-- results:start -->` ..
 table (`<!-- demo:start -->` ... `<!-- demo:end -->`) from docs/results/demo/results.json,
 written by `das-keras demo --output docs/results/demo`:
 
-    python benchmarks/update_readme.py
+    python -m benchmarks.update_readme
 """
 
 import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from compare import SAMPLERS, recipe_label  # noqa: E402
+if not __package__:  # run by file path (`python benchmarks/update_readme.py`): benchmarks/_path.py
+    import _path  # noqa: F401
+
+from benchmarks.common import SAMPLERS
+from benchmarks.report import recipe_label
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 DEMO_START, DEMO_END = "<!-- demo:start -->", "<!-- demo:end -->"
 RESULTS = os.path.join("docs", "results")
-GPU_SPEED = "speed_gpu_batch256"  # benchmarks/speed.py on a GPU, batch large enough to fill it
+GPU_SPEED = "speed_gpu_batch256"  # benchmarks.speed on a GPU, batch large enough to fill it
 BACKBONE_WORDS = {
     "ours": "small 2D CNN per slice + 1D conv",
     "paper": "MobileNetV3-Small per 32x32 slice + 1D conv, as in the paper",
@@ -49,12 +52,14 @@ def comparison_lines(comparison):
             "recipe, epochs chosen on "
             "validation loss ([full table](docs/results/comparison.md), `benchmarks/compare.py`):",
             "",
-            "| data set | " + " | ".join(samplers) + " | recipe |",
-            "|---|" + "---|" * (len(samplers) + 1),
-            *rows,
-            "",
+            *_table(["data set", *samplers, "recipe"], rows),
         ]
     return lines
+
+
+def _table(columns, rows):
+    """A markdown table with a blank line after it."""
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns), *rows, ""]
 
 
 OPTION_COLUMNS = ("center", "center+ctx1", "das", "das+ctx1_pos")
@@ -79,10 +84,7 @@ def option_lines(comparison):
         "(`benchmarks/run_issue19.sh`; official ACC and the other decision rules in "
         "docs/results/comparison.json):",
         "",
-        "| k | data set | " + " | ".join(OPTION_COLUMNS) + " | recipe |",
-        "|---|---|" + "---|" * (len(OPTION_COLUMNS) + 1),
-        *rows,
-        "",
+        *_table(["k", "data set", *OPTION_COLUMNS, "recipe"], rows),
     ]
 
 

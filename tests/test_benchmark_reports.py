@@ -7,14 +7,11 @@ the bookkeeping is checked: which runs are needed, how they are grouped, and the
 
 import json
 import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
-compare = pytest.importorskip("compare")
-sensitivity = pytest.importorskip("sensitivity")
-tuned_vs_default = pytest.importorskip("tuned_vs_default")
+from benchmarks import common, compare, sensitivity, tuned_vs_default, update_readme
+from benchmarks import report as compare_report
 
 
 def _result(sampler, k, seed, auc, options=None, k_slices=None):
@@ -40,8 +37,8 @@ def test_sensitivity_points_share_the_default_runs_and_repeat_none():
 
 
 def test_run_folders_separate_options():
-    plain = compare.run_dir("vessel", "ours", 0.5, "das", 0)
-    tuned = compare.run_dir("vessel", "ours", 0.5, "das", 0, {"tau0": 0.25})
+    plain = common.run_dir("vessel", "ours", 0.5, "das", 0)
+    tuned = common.run_dir("vessel", "ours", 0.5, "das", 0, {"tau0": 0.25})
     assert plain != tuned and tuned.split(os.sep)[-2] == "das_tau00.25"
 
 
@@ -90,7 +87,7 @@ def test_report_groups_runs_by_value(tmp_path, monkeypatch):
         _result("uniform", 0.5, 0, 0.75),
         _result("full", 0.5, 0, 0.85, k_slices=28),
     ]
-    monkeypatch.setattr(compare, "collect", lambda with_options=False: results)
+    monkeypatch.setattr(common, "collect", lambda with_options=False: results)
     study, cost = sensitivity.write_report(str(tmp_path / "s"), "vessel", "test")
     heads = {r["value"]: r for r in study["heads"]}
     assert heads[4]["seeds"] == [0, 1] and heads[4]["test_auc_mean"] == pytest.approx(0.85)
@@ -101,7 +98,6 @@ def test_report_groups_runs_by_value(tmp_path, monkeypatch):
 
 
 def test_comparison_summary_and_readme_section(monkeypatch):
-    update_readme = pytest.importorskip("update_readme")
     results = [
         {**_result("das", 0.5, seed, auc), "epochs_run": 5, "max_epochs": 16}
         for seed, auc in ((1, 0.9), (0, 0.7))
@@ -110,7 +106,7 @@ def test_comparison_summary_and_readme_section(monkeypatch):
     other_k = {**_result("das", 0.25, 0, 0.6), "epochs_run": 5, "max_epochs": 16}
     adrenal = {**full, "dataset": "adrenal"}
     paper = {**full, "backbone": "paper", "test": {**full["test"], "auc": 0.55}}
-    summary = compare.summarize([*results, full, other_k, adrenal, paper])
+    summary = compare_report.summarize([*results, full, other_k, adrenal, paper])
     # the full model joins every k run on its data set, and only there
     assert {"vessel/ours/0.5/full", "vessel/ours/0.25/full", "adrenal/ours/0.5/full"} <= set(
         summary
@@ -119,7 +115,7 @@ def test_comparison_summary_and_readme_section(monkeypatch):
     entry = summary["vessel/ours/0.5/das"]
     assert entry["seeds"] == [0, 1] and entry["test_auc_mean"] == pytest.approx(0.8)
     assert entry["test_auc_std"] == pytest.approx(0.1)
-    assert "| das | 14 |" in compare.markdown(summary)
+    assert "| das | 14 |" in compare_report.markdown(summary)
     monkeypatch.setattr(
         update_readme,
         "_load",
@@ -152,22 +148,22 @@ def _run(sampler, seed, auc, recipe):
 
 
 def test_comparison_report_keeps_its_runs_and_replaces_earlier_entries(tmp_path, monkeypatch):
-    monkeypatch.setattr(compare, "RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(common, "RUNS", str(tmp_path / "runs"))
     output = str(tmp_path / "comparison")
-    old, new = {"augment": True}, compare.recipe_of("vessel")
+    old, new = {"augment": True}, common.recipe_of("vessel")
     assert old != new  # VesselMNIST3D trains without augmentation
-    earlier = compare.summarize([_run("das", 0, 0.6, old), _run("uniform", 0, 0.5, old)])
+    earlier = compare_report.summarize([_run("das", 0, 0.6, old), _run("uniform", 0, 0.5, old)])
     for entry in earlier.values():
         entry["stored_runs"] = False  # a report written before runs were kept in it
     with open(output + ".json", "w") as f:
         json.dump({"summary": earlier}, f)
     cached = _run("das", 0, 0.9, new)
-    folder = compare.run_dir("vessel", "ours", 0.5, "das", 0)
+    folder = common.run_dir("vessel", "ours", 0.5, "das", 0)
     os.makedirs(folder)
     with open(os.path.join(folder, "result.json"), "w") as f:
         json.dump(cached, f)
 
-    summary = compare.write_report(output)
+    summary = compare_report.write_report(output)
     assert summary["vessel/ours/0.5/das"]["test_auc_mean"] == pytest.approx(0.9)
     assert summary["vessel/ours/0.5/uniform"]["test_auc_mean"] == pytest.approx(0.5)
     text = (tmp_path / "comparison.md").read_text()
@@ -175,16 +171,16 @@ def test_comparison_report_keeps_its_runs_and_replaces_earlier_entries(tmp_path,
 
     # without the cache (a fresh clone) the report rebuilds from the runs it keeps
     (tmp_path / "runs").rename(tmp_path / "elsewhere")
-    assert compare.write_report(output) == summary
+    assert compare_report.write_report(output) == summary
 
     # a stored run of an older recipe does not mix with the new recipe's runs
-    mixed = compare.summarize([cached, _run("das", 1, 0.1, old)])
+    mixed = compare_report.summarize([cached, _run("das", 1, 0.1, old)])
     assert mixed["vessel/ours/0.5/das"]["seeds"] == [0]
 
 
 def test_comparison_refuses_a_cached_run_of_another_recipe(tmp_path, monkeypatch):
-    monkeypatch.setattr(compare, "RUNS", str(tmp_path))
-    folder = compare.run_dir("vessel", "ours", 0.5, "das", 0)
+    monkeypatch.setattr(common, "RUNS", str(tmp_path))
+    folder = common.run_dir("vessel", "ours", 0.5, "das", 0)
     os.makedirs(folder)
     with open(os.path.join(folder, "result.json"), "w") as f:
         json.dump(_run("das", 0, 0.9, {"augment": True}), f)
@@ -219,7 +215,7 @@ def test_tuned_vs_default_report_and_readme_line(tmp_path, monkeypatch):
             **tuned_vs_default.summary(default),
         },
         "tuned": {"options": options, **tuned_vs_default.summary(tuned)},
-        "command": "python benchmarks/tuned_vs_default.py",
+        "command": "python -m benchmarks.tuned_vs_default",
     }
     assert report["default"]["test_auc"] == pytest.approx([0.8, 0.1])
     tuned_vs_default.write_report(str(tmp_path / "tuning"), report)
@@ -234,7 +230,6 @@ def test_tuned_vs_default_report_and_readme_line(tmp_path, monkeypatch):
         steady, {**report["tuned"], "test_auc": [0.85, 0.01]}
     )
 
-    update_readme = pytest.importorskip("update_readme")
     line = "\n".join(update_readme.tuning_lines(report))
     assert "default (heads = 4, tau0 = 1) 0.800 ± 0.100 (2)" in line
     assert "tuned (heads = 2, tau0 = 0.412) 0.850 ± 0.000 (2)" in line
@@ -243,8 +238,8 @@ def test_tuned_vs_default_report_and_readme_line(tmp_path, monkeypatch):
 
 
 def test_sensitivity_report_keeps_its_runs(tmp_path, monkeypatch):
-    monkeypatch.setattr(compare, "RUNS", str(tmp_path / "runs"))
-    recipe = compare.recipe_of("vessel")
+    monkeypatch.setattr(common, "RUNS", str(tmp_path / "runs"))
+    recipe = common.recipe_of("vessel")
     runs = [
         {**_result("das", 0.5, 0, 0.8), "recipe": recipe},
         {**_result("das", 0.5, 0, 0.7, {"tau0": 4.0}), "recipe": recipe},
@@ -255,7 +250,7 @@ def test_sensitivity_report_keeps_its_runs(tmp_path, monkeypatch):
         {**_result("random", 0.5, 0, 0.6), "recipe": recipe},  # not a sweep point
     ]
     for run in runs:
-        folder = compare.run_dir(
+        folder = common.run_dir(
             "vessel", "ours", run["k"], run["sampler"], run["seed"], run["options"]
         )
         os.makedirs(folder)
@@ -274,7 +269,7 @@ def test_sensitivity_report_keeps_its_runs(tmp_path, monkeypatch):
 
 
 def test_tuned_vs_default_report_only_without_the_run_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(compare, "RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(common, "RUNS", str(tmp_path / "runs"))
     search_dir, output = tmp_path / "search", tmp_path / "tuning"
     search_dir.mkdir()
     best = {
@@ -284,10 +279,10 @@ def test_tuned_vs_default_report_only_without_the_run_cache(tmp_path, monkeypatc
         "hyperparameters": {"heads": 1, "tau0": 0.2},
     }
     (search_dir / "best.json").write_text(json.dumps(best))
-    recipe = compare.recipe_of("vessel")
+    recipe = common.recipe_of("vessel")
     for options, auc in ((None, 0.8), ({"heads": 1, "tau0": 0.2}, 0.85)):
         for seed in (0, 1):
-            folder = compare.run_dir("vessel", "ours", 0.5, "das", seed, options)
+            folder = common.run_dir("vessel", "ours", 0.5, "das", seed, options)
             os.makedirs(folder)
             run = {**_result("das", 0.5, seed, auc, options), "recipe": recipe}
             with open(os.path.join(folder, "result.json"), "w") as f:
@@ -309,7 +304,6 @@ def test_tuned_vs_default_report_only_without_the_run_cache(tmp_path, monkeypatc
 
 
 def test_readme_gpu_speed_table_names_the_device_and_both_ratios():
-    update_readme = pytest.importorskip("update_readme")
 
     def row(sampler, k, speedup):
         return {
@@ -334,17 +328,16 @@ def test_readme_gpu_speed_table_names_the_device_and_both_ratios():
 
 
 def test_recipe_label_names_switched_and_set_options():
-    assert compare.recipe_label({"augment": True}) == "flips, turns"
-    assert compare.recipe_label({"augment": False, "precise_bn": True}) == (
+    assert compare_report.recipe_label({"augment": True}) == "flips, turns"
+    assert compare_report.recipe_label({"augment": False, "precise_bn": True}) == (
         "no augmentation, precise_bn"
     )
-    assert compare.recipe_label({"augment": True, "epochs": 24, "precise_bn": False}) == (
+    assert compare_report.recipe_label({"augment": True, "epochs": 24, "precise_bn": False}) == (
         "flips, turns, epochs 24"
     )
 
 
 def test_readme_train_check_line():
-    update_readme = pytest.importorskip("update_readme")
     check = {
         "machine": {"gpu": ["NVIDIA H100"], "backend": "jax"},
         "settings": {"k": 0.25, "epochs": 8},

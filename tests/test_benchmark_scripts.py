@@ -1,15 +1,11 @@
-"""benchmarks/speed.py and benchmarks/backend_train_check.py end to end, on tiny inputs."""
+"""benchmarks.speed and benchmarks.backend_train_check end to end, on tiny inputs."""
 
 import json
-import os
-import sys
 
 import keras
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
-speed = pytest.importorskip("speed")
-backend_train_check = pytest.importorskip("backend_train_check")
+from benchmarks import backend_train_check, common, speed
 
 
 def test_speed_report_times_every_sampler_beside_the_full_model(tmp_path, monkeypatch):
@@ -25,7 +21,7 @@ def test_speed_report_times_every_sampler_beside_the_full_model(tmp_path, monkey
     assert report["machine"]["backend"] == keras.backend.backend()
     text = (tmp_path / "speed.md").read_text()
     assert "- tiny: " in text and "| das | 4 |" in text
-    command = " ".join([*speed.backend_prefix(), "python benchmarks/speed.py --configs tiny"])
+    command = common.command_line("speed", ["--configs", "tiny"])
     assert f"Written by `{command}" in text
 
 
@@ -44,4 +40,4 @@ def test_backend_train_check_trains_and_reports(tmp_path):
 def test_backend_train_check_refuses_bad_arguments(capsys):
     with pytest.raises(SystemExit):
         backend_train_check.main(["--epochs", "0"])
-    assert "--epochs must be >= 1" in capsys.readouterr().err
+    assert "--epochs: must be >= 1; received 0" in capsys.readouterr().err

@@ -2,14 +2,11 @@
 
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
-compare = pytest.importorskip("compare")
-seed_ensemble = pytest.importorskip("seed_ensemble")
+from benchmarks import common, seed_ensemble, update_readme
 
 SHAPE = (4, 3, 3, 1)
 
@@ -34,7 +31,7 @@ def _cache_run(seed, auc, recipe):
     model = keras.Sequential(
         [keras.Input(SHAPE), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")]
     )
-    folder = compare.run_dir("vessel", "ours", 0.5, "das", seed)
+    folder = common.run_dir("vessel", "ours", 0.5, "das", seed)
     os.makedirs(folder)
     model.save(os.path.join(folder, "model.keras"))
     result = {
@@ -58,10 +55,10 @@ def test_seed_ensemble_averages_the_seeds_and_keeps_its_report(tmp_path, monkeyp
     import das_keras.training as training
     from das_keras.evaluation import classification_metrics
 
-    monkeypatch.setattr(compare, "RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(common, "RUNS", str(tmp_path / "runs"))
     splits, x, labels = _splits()
     monkeypatch.setattr(training, "load_splits", lambda *args, **kwargs: splits)
-    recipe = compare.recipe_of("vessel")
+    recipe = common.recipe_of("vessel")
     models = [_cache_run(seed, auc, recipe) for seed, auc in ((0, 0.6), (1, 0.8))]
     _cache_run(2, 0.7, {"augment": True})  # an older recipe: not averaged in
     output = str(tmp_path / "ensemble")
@@ -89,7 +86,6 @@ def test_seed_ensemble_averages_the_seeds_and_keeps_its_report(tmp_path, monkeyp
 
 
 def test_readme_ensemble_line_needs_das_and_full():
-    update_readme = pytest.importorskip("update_readme")
 
     def entry(single, ensemble):
         return {"test_single_auc": [single, 0.01], "test_ensemble": {"auc": ensemble}}

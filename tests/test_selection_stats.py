@@ -2,14 +2,11 @@
 
 import json
 import os
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "benchmarks"))
-compare = pytest.importorskip("compare")
-selection_stats = pytest.importorskip("selection_stats")
+from benchmarks import common, selection_stats, update_readme
 
 SHAPE = (8, 8, 8, 1)
 
@@ -29,11 +26,11 @@ def _cache_dps_run(seed, splits_shape):
 
     keras.utils.set_random_seed(seed)
     model = build_classifier(splits_shape, 2, "dps", k=2, backbone="small_cnn")
-    folder = compare.run_dir("vessel", "ours", 0.25, "dps", seed)
+    folder = common.run_dir("vessel", "ours", 0.25, "dps", seed)
     os.makedirs(folder)
     model.save(os.path.join(folder, "model.keras"))
     result = {"dataset": "vessel", "backbone": "ours", "k": 0.25, "sampler": "dps", "seed": seed}
-    result.update({"options": {}, "recipe": compare.recipe_of("vessel"), "k_slices": 2})
+    result.update({"options": {}, "recipe": common.recipe_of("vessel"), "k_slices": 2})
     with open(os.path.join(folder, "result.json"), "w") as f:
         json.dump(result, f)
 
@@ -47,7 +44,7 @@ def test_report_from_a_run_cache_and_without_it(tmp_path, monkeypatch):
     split = tf.data.Dataset.from_tensor_slices((x, np.arange(10) % 2)).batch(4)
     splits = training.DataSplits(split, split, split, SHAPE, 2)
     monkeypatch.setattr(training, "load_splits", lambda *args, **kwargs: splits)
-    monkeypatch.setattr(compare, "RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(common, "RUNS", str(tmp_path / "runs"))
     for seed in (0, 1):
         _cache_dps_run(seed, SHAPE)
     output = str(tmp_path / "selection")
@@ -70,7 +67,6 @@ def test_report_from_a_run_cache_and_without_it(tmp_path, monkeypatch):
 
 
 def test_readme_selection_line():
-    update_readme = pytest.importorskip("update_readme")
     entry = {"distinct": 214.0, "inputs": 382, "center_share": 0.68}
     report = {"configurations": {"vessel/ours/0.5/das": entry, "vessel/ours/0.5/dps": entry}}
     (line,) = update_readme.selection_lines(report)[:1]
