@@ -93,7 +93,8 @@ def untrained_section():
     )
     lines += [
         "",
-        "The POCUS presets (`benchmarks/train_zoo.py --only das_pocus full_pocus`) use BatchNorm",
+        "The POCUS presets (`python -m benchmarks.train_zoo --only das_pocus full_pocus`) use "
+        "BatchNorm",
         "momentum 0.5 and clip augmentation: with 3 training steps per epoch, the default 0.9",
         "left the moving statistics near their initial values and the model predicted one class.",
         "Their weights are for non-commercial research use only (most clips are CC BY-NC).",
