@@ -2,6 +2,10 @@
 
 All share one interface (see `BaseSampler`): input (B, T, H, W, C); `layer(x)` returns the chosen
 slices (B, k, H, W, C) in temporal order; `layer.select(x)` returns (indices (B, k), P (B, k, T)).
+
+`SAMPLERS` is a live, read-only view of the sampler registry (short name -> class): a
+`BaseSampler` subclass that sets `sampler_name` appears there, and in `get_sampler`, as soon as
+its class is defined (see `das_keras.layers.registry`).
 """
 
 from das_keras.layers.adps_layer import ADPSLayer
@@ -17,42 +21,14 @@ from das_keras.layers.frame_descriptors import (
 )
 from das_keras.layers.full_sequence import FullSequence
 from das_keras.layers.random_sampler import RandomSampler
+from das_keras.layers.registry import (
+    SAMPLERS,
+    get_sampler,
+    register_sampler,
+    sampler_class,
+    unregister_sampler,
+)
 from das_keras.layers.uniform_sampler import UniformSampler
-
-SAMPLERS = {
-    "full": FullSequence,
-    "uniform": UniformSampler,
-    "center": CenterSampler,
-    "random": RandomSampler,
-    "dps": DPSLayer,
-    "adps": ADPSLayer,
-    "das": DASLayer,
-}
-
-
-def get_sampler(sampler, k=None, **kwargs):
-    """Builds a sampler layer from its short name.
-
-    Args:
-        sampler: one of "full", "uniform", "center", "random", "dps", "adps", "das".
-        k: slices to keep (int, or fraction of T); ignored for "full".
-        **kwargs: passed to the layer's constructor.
-
-    Returns:
-        A new sampler layer.
-
-    Example:
-        >>> get_sampler("das", k=14, heads=2).heads
-        2
-    """
-    if sampler not in SAMPLERS:
-        raise ValueError(f"`sampler` must be one of {sorted(SAMPLERS)}; received {sampler!r}.")
-    if sampler == "full":
-        return FullSequence(**kwargs)
-    if k is None:
-        raise ValueError(f"`k` is required for sampler {sampler!r}; received k=None.")
-    return SAMPLERS[sampler](k=k, **kwargs)
-
 
 __all__ = [
     "ADPSLayer",
@@ -69,4 +45,7 @@ __all__ = [
     "frame_descriptors",
     "plain_descriptor_ops",
     "get_sampler",
+    "register_sampler",
+    "sampler_class",
+    "unregister_sampler",
 ]

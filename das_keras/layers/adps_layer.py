@@ -1,13 +1,12 @@
 """ADPSLayer: Active Deep Probabilistic Subsampling (Van Gorp et al., ICML 2021)."""
 
-import keras
 from keras import layers, ops
 
+from das_keras import checks
 from das_keras.layers import functional as F
 from das_keras.layers.base_sampler import BaseSampler
 
 
-@keras.saving.register_keras_serializable(package="das_keras")
 class ADPSLayer(BaseSampler):
     """Sequential subsampling: each chosen frame informs the choice of the next one.
 
@@ -18,18 +17,16 @@ class ADPSLayer(BaseSampler):
     selection adapts to the input only through the frames already sampled.
 
     Args:
-        k: int >= 1, slices to keep, or a float in (0, 1], a fraction of T.
+        k: the number of sequential steps (one frame each): an int >= 1, or a fraction of T.
         lstm_units: int >= 1, size of the LSTM state.
         encoder_filters: tuple of ints, filters of the stride-2 conv layers of the frame encoder.
         temperature: float > 0, softmax temperature of the relaxed (backward) sample.
         seed: optional int seed for the Gumbel noise.
-        **kwargs: standard `keras.layers.Layer` arguments.
-
-    Returns (call):
-        The chosen slices in temporal order, (B, k, H, W, C).
+        **kwargs: `context` and Keras layer arguments, as `BaseSampler` takes them.
 
     Shapes:
-        inputs (B, T, H, W, C) -> (B, k, H, W, C); `select` -> indices (B, k), P (B, k, T).
+        inputs (B, T, H, W, C) -> the k frames in temporal order, (B, k, H, W, C);
+        `selection_logits` -> (B, k, T), in selection order.
 
     Example:
         >>> x = keras.random.uniform((2, 16, 32, 32, 1))
@@ -37,6 +34,8 @@ class ADPSLayer(BaseSampler):
         (2, 4, 32, 32, 1)
     """
 
+    sampler_name = "adps"
+    draws_noise = True
     differentiable = True
     requires_float = True
 
@@ -44,17 +43,14 @@ class ADPSLayer(BaseSampler):
         self, k, lstm_units=64, encoder_filters=(16, 32), temperature=1.0, seed=None, **kwargs
     ):
         super().__init__(k=k, seed=seed, **kwargs)
-        F.check_positive_int(lstm_units, "lstm_units")
+        self.lstm_units = checks.check_positive_int(lstm_units, "lstm_units")
         if not encoder_filters or any(not isinstance(f, int) or f < 1 for f in encoder_filters):
             raise ValueError(
                 f"`encoder_filters` must be a non-empty sequence of ints >= 1; received "
                 f"{encoder_filters!r}."
             )
-        F.check_positive_number(temperature, "temperature")
-        self.lstm_units = lstm_units
         self.encoder_filters = tuple(encoder_filters)
-        self.temperature = float(temperature)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.temperature = checks.check_positive_number(temperature, "temperature")
         self.encoder_layers = [
             layers.Conv2D(
                 f, 3, strides=2, padding="same", activation="relu", name=f"encoder_conv{i}"

@@ -3,7 +3,9 @@
 import keras
 from keras import ops
 
+from das_keras import checks
 from das_keras.layers import functional as F
+from das_keras.layers.registry import register_sampler
 
 
 class BaseSampler(keras.layers.Layer):
@@ -11,6 +13,13 @@ class BaseSampler(keras.layers.Layer):
 
     Subclasses implement `_select(x, training)` returning `(indices, P)` in any row order; this
     class validates inputs, sorts the selection into temporal order and applies it.
+
+    A subclass declares what it is with class attributes: `sampler_name` (its short name; set,
+    the class registers itself for `das_keras.layers.get_sampler` and `build_classifier(...,
+    sampler=name)` and as Keras-serializable, see `das_keras.layers.registry`), `draws_noise`
+    (it draws random numbers: it then owns `self.seed_generator`, seeded by `seed`),
+    `draws_at_inference` (its inference selection is random too), `differentiable`,
+    `requires_float` and `takes_k` (False: it keeps all T slices and takes no `k`).
 
     In training, learned samplers (`differentiable = True`) return `einsum(P, x)` so gradients
     reach their selection logits through the straight-through estimator; everything else, and
@@ -43,27 +52,37 @@ class BaseSampler(keras.layers.Layer):
         (2, 4, 16, 16, 3)
     """
 
+    sampler_name = None  # the registered short name; None: an abstract class, not registered
+    draws_noise = False  # draws random numbers (in training at least): owns a SeedGenerator
+    draws_at_inference = False  # its inference selection is random too (no deterministic export)
     differentiable = False
     requires_float = False
+    takes_k = True
     # Set by das_keras.batch_norm.recalibrate_batch_norm: the model runs in training mode (batch
     # statistics) while the sampler chooses as at inference.
     inference_selection = False
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "sampler_name" in cls.__dict__ and cls.sampler_name is not None:
+            register_sampler(cls)
+
     def __init__(self, k, seed=None, context=0, **kwargs):
         super().__init__(**kwargs)
-        F.check_context(context)
-        F.resolve_k(k, None)  # type and lower bound now; the upper bound (T) once built
+        self.context = checks.check_positive_int(context, "context", minimum=0)
+        checks.resolve_k(k, None)  # type and lower bound now; the upper bound (T) once built
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"`seed` must be an int or None; received {seed!r}.")
+            raise checks.ArgumentTypeError(f"`seed` must be an int or None; received {seed!r}.")
         self.k = k
         self.seed = seed
-        self.context = context
-        self.num_slices = None
-        self.num_selected = None
+        self.num_slices = None  # T, once built
+        self.num_selected = None  # k as a count (k resolved against T), once built
+        if self.draws_noise:
+            self.seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, input_shape):
         self.num_slices = F.check_sequence_shape(input_shape, type(self).__name__)
-        self.num_selected = F.resolve_k(self.k, self.num_slices)
+        self.num_selected = checks.resolve_k(self.k, self.num_slices)
 
     def _check_inputs(self, x):
         F.check_sequence_shape(x.shape, type(self).__name__, require_static_t=False)
@@ -108,7 +127,7 @@ class BaseSampler(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         num_slices = input_shape[1]
-        k = F.resolve_k(self.k, num_slices) if num_slices is not None else None
+        k = checks.resolve_k(self.k, num_slices) if num_slices is not None else None
         channels = None if input_shape[-1] is None else input_shape[-1] * (2 * self.context + 1)
         return (input_shape[0], k, *input_shape[2:-1], channels)
 

@@ -1,12 +1,9 @@
 """CenterSampler: the k central slices, the same for every input."""
 
-import keras
-
 from das_keras.layers import functional as F
 from das_keras.layers.base_sampler import BaseSampler
 
 
-@keras.saving.register_keras_serializable(package="das_keras")
 class CenterSampler(BaseSampler):
     """Keeps a window of k adjacent slices in the middle of the T slices.
 
@@ -15,21 +12,21 @@ class CenterSampler(BaseSampler):
     evenly spaced slices (see docs/results/comparison.md).
 
     Args:
-        k: int >= 1, slices to keep, or a float in (0, 1], a fraction of T.
-        **kwargs: standard `keras.layers.Layer` arguments.
+        k: the width of the window: an int >= 1, or a float in (0, 1], a fraction of T.
+        **kwargs: `context` and the Keras layer arguments (see `BaseSampler`).
 
     Returns (call):
-        The chosen slices in temporal order, (B, k, H, W, C).
-
-    Shapes:
-        inputs (B, T, H, W, C) -> (B, k, H, W, C); `select` -> indices (B, k), P (B, k, T).
+        The window's slices, (B, k, H, W, C); `select` gives its indices and P (`BaseSampler`).
 
     Example:
+        >>> import keras
         >>> x = keras.random.uniform((2, 28, 28, 28, 1))
         >>> idx, P = CenterSampler(k=4).select(x)
         >>> idx[0].tolist()
         [12, 13, 14, 15]
     """
+
+    sampler_name = "center"
 
     def _select(self, inputs, training):
         return self._static_selection(F.center_indices(self.num_slices, self.num_selected), inputs)

@@ -3,6 +3,7 @@
 import keras
 from keras import layers, ops
 
+from das_keras import checks
 from das_keras.layers import functional as F
 from das_keras.layers.base_sampler import BaseSampler
 from das_keras.layers.frame_descriptors import DESCRIPTORS, FrameDescriptors
@@ -10,7 +11,6 @@ from das_keras.layers.frame_descriptors import DESCRIPTORS, FrameDescriptors
 TEMPERATURE_MODES = ("adaptive", "fixed")
 
 
-@keras.saving.register_keras_serializable(package="das_keras")
 class DASLayer(BaseSampler):
     """Input-adaptive subsampling by attention over cheap frame descriptors.
 
@@ -92,6 +92,8 @@ class DASLayer(BaseSampler):
         (None, 14, 28, 28, 1)
     """
 
+    sampler_name = "das"
+    draws_noise = True
     differentiable = True
     requires_float = True
 
@@ -114,42 +116,25 @@ class DASLayer(BaseSampler):
         **kwargs,
     ):
         super().__init__(k=k, seed=seed, **kwargs)
-        F.check_positive_int(heads, "heads")
-        F.check_positive_int(hidden_units, "hidden_units")
-        F.check_positive_int(conv_kernel_size, "conv_kernel_size")
+        self.heads = checks.check_positive_int(heads, "heads")
+        self.hidden_units = checks.check_positive_int(hidden_units, "hidden_units")
+        self.conv_kernel_size = checks.check_positive_int(conv_kernel_size, "conv_kernel_size")
         if conv_kernel_size % 2 == 0:
             raise ValueError(f"`conv_kernel_size` must be odd; received {conv_kernel_size}.")
-        F.check_positive_number(tau0, "tau0")
-        if temperature not in TEMPERATURE_MODES:
-            raise ValueError(
-                f"`temperature` must be one of {TEMPERATURE_MODES}; received {temperature!r}."
-            )
-        if (
-            isinstance(frame_encoder_units, bool)
-            or not isinstance(frame_encoder_units, int)
-            or (frame_encoder_units < 0)
-        ):
-            raise ValueError(
-                f"`frame_encoder_units` must be an int >= 0; received {frame_encoder_units!r}."
-            )
-        self.heads = heads
-        self.tau0 = float(tau0)
-        self.hidden_units = hidden_units
+        self.tau0 = checks.check_positive_number(tau0, "tau0")
+        self.temperature = checks.check_choice(temperature, "temperature", TEMPERATURE_MODES)
+        self.frame_encoder_units = checks.check_positive_int(
+            frame_encoder_units, "frame_encoder_units", minimum=0
+        )
         self.descriptors = tuple(descriptors)
         self.descriptor_scales = descriptor_scales
-        self.conv_kernel_size = conv_kernel_size
-        self.temperature = temperature
         if isinstance(descriptor_prior, bool) or not isinstance(descriptor_prior, int | float):
             raise ValueError(f"`descriptor_prior` must be a number; received {descriptor_prior!r}.")
-        self.frame_encoder_units = frame_encoder_units
         self.descriptor_prior = float(descriptor_prior)
-        if descriptor_size is not None:
-            F.check_positive_int(descriptor_size, "descriptor_size")
-        self.descriptor_size = descriptor_size
-        if not isinstance(learned_positions, bool):
-            raise ValueError(
-                f"`learned_positions` must be True or False; received {learned_positions!r}."
-            )
+        self.descriptor_size = checks.check_positive_int(
+            descriptor_size, "descriptor_size", allow_none=True
+        )
+        checks.check_bool(learned_positions, "learned_positions")
         if isinstance(position_prior, bool) or not isinstance(position_prior, int | float):
             raise ValueError(f"`position_prior` must be a number; received {position_prior!r}.")
         if position_prior < 0 or (position_prior and not learned_positions):
@@ -160,7 +145,6 @@ class DASLayer(BaseSampler):
             )
         self.learned_positions = learned_positions
         self.position_prior = float(position_prior)
-        self.seed_generator = keras.random.SeedGenerator(seed)
         self.descriptor_layer = FrameDescriptors(
             descriptors, descriptor_scales, size=descriptor_size, name="descriptors"
         )

@@ -3,11 +3,11 @@
 import keras
 from keras import ops
 
+from das_keras import checks
 from das_keras.layers import functional as F
 from das_keras.layers.base_sampler import BaseSampler
 
 
-@keras.saving.register_keras_serializable(package="das_keras")
 class DPSLayer(BaseSampler):
     """Learned, task-adaptive but not input-adaptive subsampling.
 
@@ -16,16 +16,14 @@ class DPSLayer(BaseSampler):
     positions with the largest logits, the same for every input.
 
     Args:
-        k: int >= 1, slices to keep, or a float in (0, 1], a fraction of T.
+        k: positions to learn to keep: an int >= 1, or a float in (0, 1], a fraction of T.
         temperature: float > 0, softmax temperature of the relaxed (backward) sample.
         seed: optional int, seeds the Gumbel noise and the logits' initialisation.
-        **kwargs: standard `keras.layers.Layer` arguments.
-
-    Returns (call):
-        The chosen slices in temporal order, (B, k, H, W, C).
+        **kwargs: `context`, and the arguments of any Keras layer (see `BaseSampler`).
 
     Shapes:
-        inputs (B, T, H, W, C) -> (B, k, H, W, C); `select` -> indices (B, k), P (B, k, T).
+        inputs (B, T, H, W, C) -> (B, k, H, W, C) (P @ x in training, a gather at inference);
+        `selection_logits` -> (B, T).
 
     Example:
         >>> x = keras.random.uniform((2, 28, 28, 28, 1))
@@ -33,14 +31,14 @@ class DPSLayer(BaseSampler):
         (2, 14, 28, 28, 1)
     """
 
+    sampler_name = "dps"
+    draws_noise = True
     differentiable = True
     requires_float = True
 
     def __init__(self, k, temperature=1.0, seed=None, **kwargs):
         super().__init__(k=k, seed=seed, **kwargs)
-        F.check_positive_number(temperature, "temperature")
-        self.temperature = float(temperature)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.temperature = checks.check_positive_number(temperature, "temperature")
 
     def build(self, input_shape):
         super().build(input_shape)

@@ -7,6 +7,7 @@ import threading
 import keras
 from keras import ops
 
+from das_keras import checks
 from das_keras.layers import functional as F
 
 DESCRIPTORS = ("variance", "temporal_difference", "sobel", "laplacian")
@@ -239,7 +240,7 @@ def _check_descriptor_options(descriptors, scales, size=None):
     if scales not in (1, 2):
         raise ValueError(f"`scales` must be 1 or 2; received scales={scales!r}.")
     if size is not None:
-        F.check_positive_int(size, "size")
+        checks.check_positive_int(size, "size")
 
 
 @keras.saving.register_keras_serializable(package="das_keras")

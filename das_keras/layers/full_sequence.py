@@ -1,13 +1,11 @@
 """FullSequence: the no-subsampling reference (k = T)."""
 
-import keras
 from keras import ops
 
 from das_keras.layers import functional as F
 from das_keras.layers.base_sampler import BaseSampler
 
 
-@keras.saving.register_keras_serializable(package="das_keras")
 class FullSequence(BaseSampler):
     """Keeps all T slices: the full-sequence baseline, with the samplers' interface.
 
@@ -26,6 +24,9 @@ class FullSequence(BaseSampler):
         >>> FullSequence()(x).shape
         (2, 28, 28, 28, 1)
     """
+
+    sampler_name = "full"
+    takes_k = False
 
     def __init__(self, **kwargs):
         super().__init__(k=1.0, **kwargs)

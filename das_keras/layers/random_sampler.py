@@ -3,14 +3,12 @@
 import functools
 import importlib.util
 
-import keras
 from keras import ops
 
 from das_keras.layers import functional as F
 from das_keras.layers.base_sampler import BaseSampler
 
 
-@keras.saving.register_keras_serializable(package="das_keras")
 class RandomSampler(BaseSampler):
     """Keeps k slices drawn uniformly at random without replacement, anew for every input.
 
@@ -18,15 +16,12 @@ class RandomSampler(BaseSampler):
     the sequence of draws reproducible for a given `seed`.
 
     Args:
-        k: int >= 1, slices to keep, or a float in (0, 1], a fraction of T.
-        seed: optional int seed.
-        **kwargs: standard `keras.layers.Layer` arguments.
-
-    Returns (call):
-        The chosen slices in temporal order, (B, k, H, W, C).
+        k: how many slices each draw takes: an int >= 1, or a fraction of T in (0, 1].
+        seed: optional int, seeds the draws.
+        **kwargs: `context` and the Keras layer arguments (`BaseSampler`).
 
     Shapes:
-        inputs (B, T, H, W, C) -> (B, k, H, W, C); `select` -> indices (B, k), P (B, k, T).
+        (B, T, H, W, C) -> (B, k, H, W, C), the drawn slices in temporal order.
 
     Example:
         >>> x = keras.random.uniform((2, 28, 28, 28, 1))
@@ -34,9 +29,9 @@ class RandomSampler(BaseSampler):
         (2, 7, 28, 28, 1)
     """
 
-    def __init__(self, k, seed=None, **kwargs):
-        super().__init__(k=k, seed=seed, **kwargs)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+    sampler_name = "random"
+    draws_noise = True
+    draws_at_inference = True
 
     def _select(self, inputs, training):
         if F.tf_trace() == "other":  # traced for an export, perhaps Keras's own to ONNX
@@ -75,11 +70,31 @@ def register_onnx_conversion():
 
 
 def _stateless_uniform_to_onnx(ctx, node, **kwargs):
-    """tf2onnx handler: StatelessRandomUniformV2(shape, key, counter, alg) -> RandomUniformLike
-    of zeros of that shape (U[0, 1), float32)."""
-    from onnx import TensorProto
+    """tf2onnx handler (the signature of tf_op handlers): see `uniform_draw_to_onnx`."""
+    uniform_draw_to_onnx(ctx, node)
+
+
+def uniform_draw_to_onnx(ctx, node, seed=None):
+    """Rewrites a tf2onnx node StatelessRandomUniformV2(shape, key, counter, alg) in place into
+    ONNX RandomUniformLike of zeros of that shape (U[0, 1), float32), seeded where `seed` is
+    given. Used by `register_onnx_conversion` and by `das_keras.export.to_onnx`.
+
+    Args:
+        ctx: the tf2onnx graph being converted.
+        node: the tf2onnx node of the draw.
+        seed: optional int, the ONNX node's seed (ONNX Runtime's generator, not Keras's).
+
+    Returns:
+        None; `node` is changed in place.
+
+    Example:
+        >>> uniform_draw_to_onnx(ctx, node, seed=3)  # doctest: +SKIP
+    """
+    from onnx import TensorProto  # the export extra; only reached from a tf2onnx conversion
 
     shape = ctx.make_node("Cast", [node.input[0]], attr={"to": TensorProto.INT64})
     zeros = ctx.make_node("ConstantOfShape", shape.output)
     ctx.replace_inputs(node, zeros.output)
     node.type = "RandomUniformLike"
+    if seed is not None:
+        node.set_attr("seed", float(seed))

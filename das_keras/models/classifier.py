@@ -3,7 +3,7 @@
 import keras
 from keras import layers
 
-from das_keras.layers import SAMPLERS, BaseSampler, get_sampler
+from das_keras.layers import BaseSampler, get_sampler
 from das_keras.models.aggregation import aggregate
 from das_keras.models.backbones import get_backbone
 from das_keras.models.slice_ops import FoldSlices, ResizeImages, UnfoldSlices
@@ -41,8 +41,9 @@ def build_classifier(
     Args:
         input_shape: (T, H, W, C), T and the frame size fixed.
         num_classes: int >= 2.
-        sampler: "das", "dps", "adps", "uniform", "center", "random", "full", or a sampler layer
-            instance.
+        sampler: a registered sampler name ("das", "dps", "adps", "uniform", "center", "random",
+            "full", or that of any `BaseSampler` subclass with a `sampler_name`, see
+            `das_keras.layers.SAMPLERS`), or a sampler layer instance.
         k: slices to keep (int, or a float fraction of T); None means T // 2 (ignored by "full").
         backbone: "mobilenetv3small", "small_cnn", or a `keras.Model` on (H, W, C) slices.
         aggregation: "mean", "max", "attention" or "conv1d".
@@ -99,7 +100,7 @@ def build_classifier(
         chosen, image_size = _multi_axis_slices(
             inputs, sampler, k, sampler_kwargs, slice_axes, image_size
         )
-    kept = chosen.shape[1]
+    num_selected = chosen.shape[1]  # k, resolved by the sampler(s) against T
     slice_shape = (*(image_size or (height, width)), chosen.shape[-1])
     backbone_model = get_backbone(backbone, slice_shape, bn_momentum, backbone_weights)
     x = FoldSlices(name="fold_slices")(chosen)
@@ -108,7 +109,7 @@ def build_classifier(
     x = backbone_model(x)
     if len(x.shape) == 4:
         x = layers.GlobalAveragePooling2D(name="backbone_pool")(x)
-    x = UnfoldSlices(kept, name="unfold_slices")(x)
+    x = UnfoldSlices(num_selected, name="unfold_slices")(x)
     x = aggregate(x, aggregation)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
@@ -221,7 +222,10 @@ def _check_input_shape(input_shape):
 
 # (B, T, H, W, C) -> the volume with axis a first: a permutation of the non-batch axes
 _AXIS_PERMUTATIONS = {2: (2, 1, 3, 4), 3: (3, 1, 2, 4)}
-_AXIS_NAMES = {1: "sampler", 2: "sampler_axis2", 3: "sampler_axis3"}
+# The sampler layers' default names; nothing looks them up: `sampler_of` finds a model's sampler
+# by its class, whatever its name.
+SAMPLER_LAYER_NAME = "sampler"
+_AXIS_NAMES = {1: SAMPLER_LAYER_NAME, 2: "sampler_axis2", 3: "sampler_axis3"}
 
 
 def _check_slice_axes(slice_axes, sampler):
@@ -262,10 +266,10 @@ def _multi_axis_slices(inputs, sampler, k, sampler_kwargs, slice_axes, image_siz
         chosen = layer(view)
         target = target or tuple(chosen.shape[2:4])
         if tuple(chosen.shape[2:4]) != tuple(target):
-            kept = chosen.shape[1]
+            num_selected = chosen.shape[1]
             x = FoldSlices(name=f"axis{axis}_fold")(chosen)
             x = ResizeImages(target, name=f"axis{axis}_resize")(x)
-            chosen = UnfoldSlices(kept, name=f"axis{axis}_unfold")(x)
+            chosen = UnfoldSlices(num_selected, name=f"axis{axis}_unfold")(x)
         per_axis.append(chosen)
     joined = layers.Concatenate(axis=1, name="slices_all_axes")(per_axis)
     return joined, target
@@ -276,9 +280,5 @@ def _make_sampler(sampler, k, sampler_kwargs):
         if sampler_kwargs:
             raise ValueError("`sampler_kwargs` applies only to a sampler given by name.")
         return sampler
-    if not isinstance(sampler, str) or sampler not in SAMPLERS:
-        raise ValueError(
-            f"`sampler` must be one of {sorted(SAMPLERS)} or a sampler layer; received {sampler!r}."
-        )
-    k = 0.5 if k is None else k
-    return get_sampler(sampler, k=k, name="sampler", **(sampler_kwargs or {}))
+    k = 0.5 if k is None else k  # get_sampler names the registered samplers if `sampler` is none
+    return get_sampler(sampler, k=k, name=SAMPLER_LAYER_NAME, **(sampler_kwargs or {}))

@@ -1,7 +1,11 @@
 """Small shape layers used by the classifier builders."""
 
+import warnings
+
 import keras
 from keras import ops
+
+from das_keras import checks
 
 
 @keras.saving.register_keras_serializable(package="das_keras")
@@ -35,26 +39,56 @@ class UnfoldSlices(keras.layers.Layer):
     """Undoes `FoldSlices` after the backbone: (B * k, D) -> (B, k, D).
 
     Args:
-        num_slices: int, k.
+        num_selected: int >= 1, k, the slices per input (a sampler's `num_selected`).
+        num_slices: deprecated name of `num_selected` (everywhere else `num_slices` is T);
+            accepted for one release, with a DeprecationWarning.
+        **kwargs: standard `keras.layers.Layer` arguments.
+
+    Returns (call):
+        The embeddings regrouped per input.
+
+    Shapes:
+        (B * k, D) -> (B, k, D).
 
     Example:
         >>> UnfoldSlices(3)(ops.zeros((6, 16))).shape
         (2, 3, 16)
     """
 
-    def __init__(self, num_slices, **kwargs):
+    def __init__(self, num_selected=None, num_slices=None, **kwargs):
         super().__init__(**kwargs)
-        self.num_slices = num_slices
+        if num_slices is not None:
+            warnings.warn(
+                "UnfoldSlices(num_slices=...) is deprecated: the argument is k, the slices per "
+                "input; pass num_selected=... instead.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            num_selected = num_selected if num_selected is not None else num_slices
+        self.num_selected = checks.check_positive_int(num_selected, "num_selected")
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "num_slices" in config:  # saved before the rename: no warning for old files
+            config["num_selected"] = config.pop("num_slices")
+        return cls(**config)
+
+    @property
+    def num_slices(self):
+        """Deprecated name of `num_selected` (k), kept for one release (no warning: Keras's
+        saving reads every attribute)."""
+        return self.num_selected
 
     def call(self, inputs):
-        return ops.reshape(inputs, (-1, self.num_slices, *inputs.shape[1:]))
+        return ops.reshape(inputs, (-1, self.num_selected, *inputs.shape[1:]))
 
     def compute_output_shape(self, input_shape):
-        batch = None if input_shape[0] is None else input_shape[0] // self.num_slices
-        return (batch, self.num_slices, *input_shape[1:])
+        batch = None if input_shape[0] is None else input_shape[0] // self.num_selected
+        return (batch, self.num_selected, *input_shape[1:])
 
     def get_config(self):
-        return {**super().get_config(), "num_slices": self.num_slices}
+        return {**super().get_config(), "num_selected": self.num_selected}
 
 
 @keras.saving.register_keras_serializable(package="das_keras")

@@ -8,6 +8,7 @@ import pytest
 from das_keras import export
 from das_keras.layers import SAMPLERS, DASLayer, get_sampler
 from das_keras.layers import functional as F
+from das_keras.layers import gather as gather_module
 from das_keras.layers.das_layer import central_window_prior
 from das_keras.models import build_classifier, sampler_of, samplers_of
 
@@ -77,7 +78,8 @@ def test_inference_reads_only_the_slices_it_uses(monkeypatch):
         read.append(tuple(indices.shape))
         return gather(x, indices)
 
-    monkeypatch.setattr(F, "gather_slices", recording_gather)
+    # gather_slices_with_context (das_keras.layers.gather) calls its module's gather_slices
+    monkeypatch.setattr(gather_module, "gather_slices", recording_gather)
     layer = DASLayer(K, heads=2, hidden_units=8, context=1, learned_positions=True, seed=0)
     out = layer(volumes(), training=False)
     assert read == [(B, K * 3)], "inference must gather k (2c + 1) slices, not all T"

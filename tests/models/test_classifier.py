@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from das_keras.models import build_classifier, build_volume_cnn
+from das_keras.models import build_classifier, build_volume_cnn, sampler_of
 
 SHAPE = (12, 16, 16, 1)
 
@@ -17,8 +17,8 @@ def _x(batch=4, seed=0):
 def test_small_cnn_classifier_sees_only_k_slices(sampler):
     model = build_classifier(SHAPE, 3, sampler=sampler, k=4, backbone="small_cnn")
     kept = 12 if sampler == "full" else 4
-    assert model.get_layer("unfold_slices").num_slices == kept
-    assert model.get_layer("sampler").output.shape == (None, kept, 16, 16, 1)
+    assert model.get_layer("unfold_slices").num_selected == kept
+    assert sampler_of(model).output.shape == (None, kept, 16, 16, 1)
     probabilities = model.predict(_x(), verbose=0)
     assert probabilities.shape == (4, 3)
     np.testing.assert_allclose(probabilities.sum(-1), 1.0, atol=1e-5)
