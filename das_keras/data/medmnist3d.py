@@ -30,55 +30,52 @@ SIZES = (28, 64)
 SPLITS = ("train", "val", "test")
 
 # Copied from MedMNIST/MedMNIST medmnist/info.py @ 3bb56be6 (v3, Zenodo record 10519652): the
-# package must not depend on `medmnist` (it drags torch in). "md5" maps image size -> MD5 of the
-# official file. Tests replace the sums here to load generated files through the same code.
+# package must not depend on `medmnist` (it drags torch in). One table per fact, gathered into
+# `MEDMNIST3D` below; tests replace the sums there to load generated files through the same code.
+_LABEL_NAMES = {
+    "organ": (
+        "liver",
+        "kidney-right",
+        "kidney-left",
+        "femur-right",
+        "femur-left",
+        "bladder",
+        "heart",
+        "lung-right",
+        "lung-left",
+        "spleen",
+        "pancreas",
+    ),
+    "nodule": ("benign", "malignant"),
+    "adrenal": ("normal", "hyperplasia"),
+    "fracture": ("buckle rib fracture", "nondisplaced rib fracture", "displaced rib fracture"),
+    "vessel": ("vessel", "aneurysm"),
+    "synapse": ("inhibitory synapse", "excitatory synapse"),
+}
+_SPLIT_SIZES = {  # official (train, val, test) sizes
+    "organ": (971, 161, 610),
+    "nodule": (1158, 165, 310),
+    "adrenal": (1188, 98, 298),
+    "fracture": (1027, 103, 240),
+    "vessel": (1335, 191, 382),
+    "synapse": (1230, 177, 352),
+}
+_MD5 = {  # MD5 of the official files of size 28 and 64
+    "organ": ("a0c5a1ff56af4f155c46d46fbb45a2fe", "58a2205adf14a9d0a189cb06dc78bf10"),
+    "nodule": ("8755a7e9e05a4d9ce80a24c3e7a256f3", "c47c5b7d457bf6332200d2ea6d64ecd8"),
+    "adrenal": ("bbd3c5a5576322bc4cdfea780653b1ce", "17721accfe9fb005146a47d33bc54b2f"),
+    "fracture": ("6aa7b0143a6b42da40027a9dda61302f", "f01d7e6316aedf4210da0da5b7437b42"),
+    "vessel": ("b41fd4f7e7e2feedddb201585ecafa1b", "6bb274a8846e1097066dcd64e2c4520f"),
+    "synapse": ("1235b78a3cd6280881dd7850a78eadb6", "43bd14ebf3af9d3dd072446fedc14d5e"),
+}
+# set -> {"label_names": tuple, "n_samples": {split: int}, "md5": {size: str}}
 MEDMNIST3D = {
-    "organ": {
-        "label_names": (
-            "liver",
-            "kidney-right",
-            "kidney-left",
-            "femur-right",
-            "femur-left",
-            "bladder",
-            "heart",
-            "lung-right",
-            "lung-left",
-            "spleen",
-            "pancreas",
-        ),
-        "n_samples": {"train": 971, "val": 161, "test": 610},
-        "md5": {28: "a0c5a1ff56af4f155c46d46fbb45a2fe", 64: "58a2205adf14a9d0a189cb06dc78bf10"},
-    },
-    "nodule": {
-        "label_names": ("benign", "malignant"),
-        "n_samples": {"train": 1158, "val": 165, "test": 310},
-        "md5": {28: "8755a7e9e05a4d9ce80a24c3e7a256f3", 64: "c47c5b7d457bf6332200d2ea6d64ecd8"},
-    },
-    "adrenal": {
-        "label_names": ("normal", "hyperplasia"),
-        "n_samples": {"train": 1188, "val": 98, "test": 298},
-        "md5": {28: "bbd3c5a5576322bc4cdfea780653b1ce", 64: "17721accfe9fb005146a47d33bc54b2f"},
-    },
-    "fracture": {
-        "label_names": (
-            "buckle rib fracture",
-            "nondisplaced rib fracture",
-            "displaced rib fracture",
-        ),
-        "n_samples": {"train": 1027, "val": 103, "test": 240},
-        "md5": {28: "6aa7b0143a6b42da40027a9dda61302f", 64: "f01d7e6316aedf4210da0da5b7437b42"},
-    },
-    "vessel": {
-        "label_names": ("vessel", "aneurysm"),
-        "n_samples": {"train": 1335, "val": 191, "test": 382},
-        "md5": {28: "b41fd4f7e7e2feedddb201585ecafa1b", 64: "6bb274a8846e1097066dcd64e2c4520f"},
-    },
-    "synapse": {
-        "label_names": ("inhibitory synapse", "excitatory synapse"),
-        "n_samples": {"train": 1230, "val": 177, "test": 352},
-        "md5": {28: "1235b78a3cd6280881dd7850a78eadb6", 64: "43bd14ebf3af9d3dd072446fedc14d5e"},
-    },
+    name: {
+        "label_names": labels,
+        "n_samples": dict(zip(SPLITS, _SPLIT_SIZES[name], strict=True)),
+        "md5": dict(zip(SIZES, _MD5[name], strict=True)),
+    }
+    for name, labels in _LABEL_NAMES.items()
 }
 
 # OrganMNIST3D has left/right classes; mirror flips and 180-degree turns swap their meaning.

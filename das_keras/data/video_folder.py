@@ -29,27 +29,13 @@ from das_keras.data.clip_table import (
     read_groups,
     video_folder_clips,
 )
-from das_keras.data.pocus import (
-    POCUS_CLASSES,
-    POCUS_EXCLUDE,
-    POCUS_GROUP_COLUMN,
-    POCUS_KEY_COLUMN,
-    POCUS_PREFIXES,
-    POCUS_URL,
-    pocus,
-    pocus_clips,
-)
+from das_keras.data.pocus import *  # noqa: F403 (the names of pocus.__all__, re-exported)
+from das_keras.data.pocus import __all__ as _POCUS_NAMES
 
 __all__ = [
     "FRAME_EXTENSIONS",
     "KEY_COLUMNS",
     "ON_ERROR",
-    "POCUS_CLASSES",
-    "POCUS_EXCLUDE",
-    "POCUS_GROUP_COLUMN",
-    "POCUS_KEY_COLUMN",
-    "POCUS_PREFIXES",
-    "POCUS_URL",
     "SPLITS",
     "VIDEO_EXTENSIONS",
     "Clip",
@@ -61,9 +47,8 @@ __all__ = [
     "decode_clip",
     "find_clips",
     "frame_files",
-    "pocus",
-    "pocus_clips",
     "read_groups",
     "video_folder",
     "video_folder_clips",
+    *_POCUS_NAMES,
 ]
