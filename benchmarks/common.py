@@ -208,6 +208,13 @@ def cache_report_parser(description, name):
     return parser
 
 
+def parse_cache_report(description, name, argv=None):
+    """The arguments of a report over the cached runs (`cache_report_parser`) and the
+    configurations its JSON keeps ({} when there is none yet)."""
+    args = cache_report_parser(description, name).parse_args(argv)
+    return args, load_report(args.output).get("configurations", {})
+
+
 def int_at_least(minimum):
     """An argparse `type`: a whole number >= `minimum`, else a usage error that says so."""
 

@@ -89,6 +89,15 @@ def configurations(quick=False):
     return points
 
 
+def measured_points(args):
+    """(sweep, sampler, T, size, k) of every model measured; the k sweep leaves out the full
+    model, which has no k."""
+    for sweep, frames, size, k in configurations(args.quick):
+        for sampler in args.samplers:
+            if not (sweep == "k_fraction" and sampler == "full"):
+                yield sweep, sampler, frames, size, k
+
+
 def call_ms(function, inputs, repeats):
     """(fastest, median) wall time in ms of `repeats` calls, after a warm-up call."""
     function(inputs)  # warm-up (the first call traces)
@@ -231,12 +240,9 @@ def recipe_agreement(num_clips=64, frames=64, size=64, k=8, structure_slices=4):
 
 def memory_pass(args):
     """Child process: prints one JSON line per configuration with its peak transient memory."""
-    for sweep, frames, size, k in configurations(args.quick):
-        for sampler in args.samplers:
-            if sweep == "k_fraction" and sampler == "full":
-                continue
-            peak = measure_memory(sampler, frames, size, k, args.batch_size)
-            print(json.dumps({"key": [sampler, frames, size, k], "peak_mib": peak}), flush=True)
+    for _, sampler, frames, size, k in measured_points(args):
+        peak = measure_memory(sampler, frames, size, k, args.batch_size)
+        print(json.dumps({"key": [sampler, frames, size, k], "peak_mib": peak}), flush=True)
     recipe = _recipe_functions(args.batch_size, *_recipe_shape(args.quick), 4)
     peaks = [peak_mib(function, inputs) for _, function, inputs in recipe]
     print(json.dumps({"key": "recipe", "peak_mib": peaks}), flush=True)
@@ -288,23 +294,20 @@ def main(argv=None):
     peaks = run_memory_pass(args)
     print(f"[{time.time() - started:6.0f}s] memory pass done; timing ...", flush=True)
     rows, measured = [], {}
-    for sweep, frames, size, k in configurations(args.quick):
-        for sampler in args.samplers:
-            if sweep == "k_fraction" and sampler == "full":
-                continue
-            key = (sampler, frames, size, frames if sampler == "full" else k)
-            if key not in measured:  # the base point is in every sweep: measure it once
-                row = measure_time(sampler, frames, size, k, args.batch_size, repeats)
-                row["peak_mib"] = peaks[(sampler, frames, size, k)]
-                measured[key] = row
-                print(
-                    f"[{time.time() - started:6.0f}s] {sampler:8s} T={frames:3d} "
-                    f"{size:3d}x{size:<3d} k={row['k']:3d}: model "
-                    f"{row['model_ms_per_volume']:8.2f} ms/vol, sampler "
-                    f"{row['sampler_ms_per_volume']:7.2f} ms/vol, peak {row['peak_mib']:7.1f} MiB",
-                    flush=True,
-                )
-            rows.append({**measured[key], "sweep": sweep})
+    for sweep, sampler, frames, size, k in measured_points(args):
+        key = (sampler, frames, size, frames if sampler == "full" else k)
+        if key not in measured:  # the base point is in every sweep: measure it once
+            row = measure_time(sampler, frames, size, k, args.batch_size, repeats)
+            row["peak_mib"] = peaks[(sampler, frames, size, k)]
+            measured[key] = row
+            print(
+                f"[{time.time() - started:6.0f}s] {sampler:8s} T={frames:3d} "
+                f"{size:3d}x{size:<3d} k={row['k']:3d}: model "
+                f"{row['model_ms_per_volume']:8.2f} ms/vol, sampler "
+                f"{row['sampler_ms_per_volume']:7.2f} ms/vol, peak {row['peak_mib']:7.1f} MiB",
+                flush=True,
+            )
+        rows.append({**measured[key], "sweep": sweep})
     frames, size, k = _recipe_shape(args.quick)
     recipe = long_video_recipe(args.batch_size, repeats, peaks["recipe"], frames, size, k)
     for r in recipe["rows"]:

@@ -97,9 +97,7 @@ def _mean_std(pair):
 
 
 def main(argv=None):
-    parser = common.cache_report_parser(__doc__.splitlines()[0], "seed_ensemble")
-    args = parser.parse_args(argv)
-    report = common.load_report(args.output).get("configurations", {})
+    args, report = common.parse_cache_report(__doc__.splitlines()[0], "seed_ensemble", argv)
     if not args.report_only:
         groups = common.cached_configurations(
             args.datasets, args.backbones, args.samplers, min_seeds=2

@@ -128,9 +128,7 @@ def plot(report, path):
 
 
 def main(argv=None):
-    parser = common.cache_report_parser(__doc__.splitlines()[0], "selection")
-    args = parser.parse_args(argv)
-    report = common.load_report(args.output).get("configurations", {})
+    args, report = common.parse_cache_report(__doc__.splitlines()[0], "selection", argv)
     learned = [sampler for sampler in args.samplers if sampler in LEARNED]
     if not args.report_only:
         for key, runs in sorted(
