@@ -81,9 +81,7 @@ def busv_videos(root=None, split="train", apply_errata=True):
     return videos
 
 
-def busv(
-    root=None, split="train", *, seed=None, shuffle=None, apply_errata=True, **clip_options
-):
+def busv(root=None, split="train", *, seed=None, shuffle=None, apply_errata=True, **clip_options):
     """One BUSV split as a `tf.data.Dataset` of (clip, label).
 
     Each video's frames are read with Pillow, converted to grayscale, resized and resampled to

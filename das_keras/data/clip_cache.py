@@ -5,9 +5,13 @@ Files are written atomically (a temporary file in the same folder, flushed to di
 that cannot be read back (truncated, overwritten, another shape) is named in a
 `ClipCacheWarning`, removed and rebuilt from the source clip.
 
-Why not `joblib.Memory`: it stores pickles (loading a pickle from a shared cache folder can run
-code, while `np.load(allow_pickle=False)` cannot), and its warning for an unreadable result names
-the call, not the file; the file layout here is one flat folder of `.npy` files.
+Why not `joblib.Memory` (installed with scikit-learn): it stores pickles (loading a pickle from
+a shared cache folder can run code, while `np.load(allow_pickle=False)` cannot); an unreadable
+result is reported through `logging` (joblib 1.6 `MemorizedFunc._cached_call`), not as a warning,
+and names the call's signature, not the file, so the rebuild could not be named in a
+`ClipCacheWarning`; and its key hashes the arguments, not the clip's size and mtime, so an edited
+clip would still need the key computed here. The file layout here is one flat folder of `.npy`
+files.
 """
 
 import hashlib

@@ -6,8 +6,10 @@ whole groups to train / val / test (`assign_splits`).
 
 `assign_splits` is a stratified greedy assignment of whole groups to three splits of given
 fractions. scikit-learn's group-aware splitters do not do this job: `StratifiedGroupKFold` makes
-K equal folds (not 0.7 / 0.15 / 0.15) and `GroupShuffleSplit` ignores the classes; and changing
-the assignment would move clips between the splits that published results were measured on.
+K equal folds (not 0.7 / 0.15 / 0.15) and `GroupShuffleSplit` ignores the classes. Either would
+also move clips between the POCUS splits that the results in docs/results were measured on (on
+the real table, many clips change split: tests/data/test_splits.py), so the assignment stays. BUSV
+needs no splitter: its splits are the published split files (one video per entry).
 """
 
 import csv
@@ -21,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from das_keras.checks import check_choice
 from das_keras.data.clip_decode import FRAME_EXTENSIONS, VIDEO_EXTENSIONS
 from das_keras.data.paths import DatasetNotFoundError
 
@@ -227,7 +230,7 @@ def video_folder_clips(
         ('covid', 'val', ['covid', 'regular'])
     """
     root = _existing_folder(root, "root")
-    _check_split(split, allow_none=True)
+    check_choice(split, "split", (*SPLITS, None))
     _check_fractions(split_fractions)
     exclude = _check_patterns(exclude)
     label_of = _label_rule(label_from)
@@ -380,12 +383,6 @@ def _check_class_names(class_names):
             f"received class_names={class_names!r}."
         )
     return names
-
-
-def _check_split(split, allow_none=False):
-    if (split is None and allow_none) or split in SPLITS:
-        return split
-    raise ValueError(f"`split` must be one of {SPLITS} or None; received split={split!r}.")
 
 
 def _check_fractions(split_fractions):

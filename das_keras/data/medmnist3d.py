@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from das_keras.checks import check_choice, check_positive_int
 from das_keras.data import transforms
 from das_keras.data.balance import balanced_class_weights
 from das_keras.data.medmnist_files import (
@@ -198,7 +199,7 @@ def load_medmnist3d_arrays(name, split, size=28, data_dir=None, download=True):
         >>> x.shape, y.shape  # doctest: +SKIP
         ((191, 28, 28, 28), (191,))
     """
-    split = _check_split(split)
+    split = check_choice(split, "split", SPLITS)
     path = medmnist3d_path(name, size, data_dir, download)
     # through tf.io.gfile, so gs:// and other TensorFlow file systems work
     with tf.io.gfile.GFile(str(path), "rb") as handle, np.load(handle) as archive:
@@ -266,8 +267,8 @@ def medmnist3d(
     """
     key = canonical_name(name)
     axis = transforms.check_axis(axis)
-    _check_optional_int(batch_size, "batch_size", 1)
-    _check_optional_int(seed, "seed", 0)
+    check_positive_int(batch_size, "batch_size", allow_none=True)
+    check_positive_int(seed, "seed", minimum=0, allow_none=True)
     images, labels = load_medmnist3d_arrays(key, split, size, data_dir, download)
     if augment and key in _CHIRAL_SETS:
         warnings.warn(
@@ -313,25 +314,10 @@ def _augment(ds, seed):
     )
 
 
-def _check_split(split):
-    if split not in SPLITS:
-        raise ValueError(f"`split` must be one of {SPLITS}; received split={split!r}.")
-    return split
-
-
 def _check_size(size):
-    if isinstance(size, bool) or size not in SIZES:
+    if isinstance(size, bool):  # True == 1: not a size, whatever `in` says
         raise ValueError(f"`size` must be one of {SIZES}; received size={size!r}.")
-    return int(size)
-
-
-def _check_optional_int(value, name, minimum):
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(
-            f"`{name}` must be None or an int >= {minimum}; received {name}={value!r}."
-        )
+    return int(check_choice(size, "size", SIZES))
 
 
 __all__ = [

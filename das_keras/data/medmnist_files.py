@@ -10,6 +10,7 @@ import hashlib
 import threading
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 
 from das_keras.data.paths import DatasetNotFoundError, data_location, is_url
@@ -123,8 +124,6 @@ def download_official(info, folders):
     Example:
         >>> download_official(medmnist3d_info("vessel"), ["~/data"])  # doctest: +SKIP
     """
-    import keras
-
     folder = folders[0]
     if is_url(folder):
         raise not_found(info, folders, f"downloads go to local folders only, not {folder}")

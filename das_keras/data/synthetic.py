@@ -1,6 +1,9 @@
 """A generated volume data set whose label lives in a few slices at a random depth."""
 
 import numpy as np
+import tensorflow as tf
+
+from das_keras.checks import check_positive_int
 
 SPLIT_OFFSETS = {"train": 0, "val": 1, "test": 2}
 CLASS_NAMES = ("square", "cross")
@@ -35,10 +38,10 @@ def synthetic_arrays(
         >>> data["x"].shape, data["y"].shape
         ((8, 16, 16, 16, 1), (8,))
     """
-    _check_int(num_samples, "num_samples", 1)
-    _check_int(num_slices, "num_slices", 1)
-    _check_int(size, "size", 16)
-    _check_int(structure_slices, "structure_slices", 1)
+    check_positive_int(num_samples, "num_samples")
+    check_positive_int(num_slices, "num_slices")
+    check_positive_int(size, "size", minimum=16)
+    check_positive_int(structure_slices, "structure_slices")
     if structure_slices > num_slices:
         raise ValueError(
             f"`structure_slices` must be <= num_slices ({num_slices}); received {structure_slices}."
@@ -89,8 +92,6 @@ def synthetic(
         >>> [tuple(x.shape) for x, _ in ds]
         [(2, 32, 32, 32, 1), (2, 32, 32, 32, 1)]
     """
-    import tensorflow as tf
-
     if split not in SPLIT_OFFSETS:
         raise ValueError(f"`split` must be one of {tuple(SPLIT_OFFSETS)}; received {split!r}.")
     if num_samples is None:
@@ -129,8 +130,3 @@ def _object_mask(label, side):
         mask[start : start + bar, :] = 1.0
         mask[:, start : start + bar] = 1.0
     return mask
-
-
-def _check_int(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"`{name}` must be an int >= {minimum}; received {name}={value!r}.")

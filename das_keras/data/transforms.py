@@ -6,6 +6,8 @@ NumPy / Pillow helpers prepare decoded frames; TensorFlow helpers run inside `tf
 import numpy as np
 import tensorflow as tf
 
+from das_keras.checks import check_choice, check_positive_int
+
 SPATIAL_AXES = (0, 1, 2)
 
 
@@ -87,7 +89,7 @@ def pil_frame(image, size, grayscale):
         >>> pil_frame(Image.new("RGB", (40, 30)), (8, 8), True).shape
         (8, 8, 1)
     """
-    from PIL import Image
+    from PIL import Image  # lazy (the "video" extra); the caller already holds a PIL image
 
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         # 16-bit scans: scale to 8 bits instead of letting Pillow clip at 255
@@ -156,9 +158,9 @@ def check_axis(axis):
         >>> check_axis(2)
         2
     """
-    if isinstance(axis, bool) or axis not in SPATIAL_AXES:
-        raise ValueError(f"`axis` must be 0, 1 or 2; received axis={axis!r}.")
-    return int(axis)
+    if isinstance(axis, bool):  # True == 1
+        raise ValueError(f"`axis` must be one of {SPATIAL_AXES}; received axis={axis!r}.")
+    return int(check_choice(axis, "axis", SPATIAL_AXES))
 
 
 def random_flip_rotate(volume, seed, flip_axes=SPATIAL_AXES, rotate=True):
@@ -228,22 +230,3 @@ def random_clip_jitter(clip, seed, max_brightness=0.1, contrast_range=(0.8, 1.2)
     brightness = max_brightness * (2.0 * draws[1] - 1.0)
     mean = tf.reduce_mean(clip, axis=(1, 2, 3), keepdims=True)
     return tf.clip_by_value((clip - mean) * contrast + mean + brightness, 0.0, 1.0)
-
-
-def check_positive_int(value, name):
-    """Validates an int argument >= 1 (bools are refused).
-
-    Args:
-        value: the value received.
-        name: the argument's name, for the error message.
-
-    Returns:
-        `value` as an int; a ValueError naming the argument otherwise.
-
-    Example:
-        >>> check_positive_int(16, "num_frames")
-        16
-    """
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"`{name}` must be an int >= 1; received {name}={value!r}.")
-    return int(value)

@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow_datasets as tfds
 
+from das_keras.checks import check_positive_int
 from das_keras.data.busv import BUSV_CLASSES, BUSV_URL, SPLIT_FILES, busv_videos
 from das_keras.data.paths import DatasetNotFoundError, data_root
-from das_keras.data.transforms import check_positive_int, check_size
+from das_keras.data.transforms import check_size
 from das_keras.data.video_folder import decode_clip
 
 # TFDS split name -> das_keras split name (no separate test set in the published protocol)

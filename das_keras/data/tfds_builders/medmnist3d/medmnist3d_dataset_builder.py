@@ -25,6 +25,7 @@ verifies on download; for the other ten files the MD5 check is the verification.
 
 import dataclasses
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -289,8 +290,6 @@ def _link_as(source, folder, info):
         try:
             os.link(source, target)
         except OSError:
-            import shutil
-
             shutil.copyfile(source, target)
     return target
 
