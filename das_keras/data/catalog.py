@@ -160,12 +160,7 @@ def get_dataset(dataset):
         >>> get_dataset("medmnist3d:adrenal").name
         'adrenal'
     """
-    spec = _lookup_table().get(_key(dataset)) if isinstance(dataset, str) else None
-    if spec is None:
-        raise ValueError(
-            f"`dataset` must be one of {dataset_names()}; received dataset={dataset!r}."
-        )
-    return spec
+    return _spec(dataset, "dataset")
 
 
 def load_splits(
@@ -222,13 +217,14 @@ def load_splits(
     )
 
 
-def class_weights(dataset, size=28, data_dir=None, download=True):
+def class_weights(name, size=28, data_dir=None, download=True):
     """Balanced class weights of a data set's training split, for `model.fit(class_weight=...)`.
 
     weight[c] = N / (num_classes_present * count[c]) (scikit-learn's "balanced" rule).
 
     Args:
-        dataset: a name of the catalogue (see `get_dataset`).
+        name: a data set of the catalogue (see `get_dataset`; the parameter keeps the name it
+            had when this function covered MedMNIST3D only).
         size: MedMNIST3D size, 28 or 64.
         data_dir: data folder, or None for the default.
         download: fetch a missing official file (MedMNIST3D).
@@ -242,7 +238,7 @@ def class_weights(dataset, size=28, data_dir=None, download=True):
         {0: 0.563..., 1: 4.45}
     """
     options = LoadOptions(data_dir=data_dir, size=size, download=download)
-    return _class_weight(get_dataset(dataset), options)
+    return _class_weight(_spec(name, "name"), options)
 
 
 def dataset_license(dataset):
@@ -259,6 +255,15 @@ def _class_weight(spec, options):
     if spec.train_labels is None:
         return None
     return balanced_class_weights(spec.train_labels(options))
+
+
+def _spec(value, argument):
+    spec = _lookup_table().get(_key(value)) if isinstance(value, str) else None
+    if spec is None:
+        raise ValueError(
+            f"`{argument}` must be one of {dataset_names()}; received {argument}={value!r}."
+        )
+    return spec
 
 
 def _key(name):
