@@ -23,6 +23,7 @@ AGGREGATION_NAMES = ("mean", "max", "attention", "conv1d")
 MEDMNIST3D_NAMES = ("organ", "nodule", "adrenal", "fracture", "vessel", "synapse")
 DATASET_NAMES = ("synthetic", *MEDMNIST3D_NAMES, "pocus", "busv")
 LR_SCHEDULE_NAMES = ("constant", "cosine")
+STRATEGY_NAMES = ("default", "mirrored", "multi_worker", "tpu")  # das_keras.distribute.STRATEGIES
 
 TRAIN_DEFAULTS = {
     "dataset": "synthetic",

@@ -26,7 +26,13 @@ import os
 import shutil
 import tempfile
 
-STRATEGIES = ("default", "mirrored", "multi_worker", "tpu")
+import keras
+import tensorflow as tf
+
+from das_keras.defaults import STRATEGY_NAMES
+
+# the names live in das_keras.defaults, which the command line reads without TensorFlow
+STRATEGIES = STRATEGY_NAMES
 
 
 def get_strategy(name="default", devices=None, tpu=None):
@@ -69,15 +75,11 @@ def get_strategy(name="default", devices=None, tpu=None):
         raise ValueError(
             f"`tpu` is only used by the 'tpu' strategy; received tpu={tpu!r} with name={name!r}."
         )
-    import keras
-
     if name != "default" and keras.backend.backend() != "tensorflow":
         raise ValueError(
             f"`name`={name!r} needs the TensorFlow backend (tf.distribute); the Keras backend is "
             f"{keras.backend.backend()!r}. Set KERAS_BACKEND=tensorflow, or use name='default'."
         )
-    import tensorflow as tf
-
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
@@ -90,7 +92,7 @@ def get_strategy(name="default", devices=None, tpu=None):
     if name == "multi_worker":
         tf_config_task()  # validates TF_CONFIG with a clear message
         return tf.distribute.MultiWorkerMirroredStrategy()
-    return _tpu_strategy(tf, tpu)
+    return _tpu_strategy(tpu)
 
 
 def tf_config_task(environ=None):
@@ -278,8 +280,6 @@ def shard_by_data(dataset):
     Example:
         >>> ds = shard_by_data(tf.data.Dataset.range(8).batch(4))  # doctest: +SKIP
     """
-    import tensorflow as tf
-
     if not isinstance(dataset, tf.data.Dataset):
         raise ValueError(f"`dataset` must be a tf.data.Dataset; received {type(dataset).__name__}.")
     options = tf.data.Options()
@@ -342,9 +342,6 @@ def prepare_model(model, strategy=None):
         ...     model.compile("adam", "sparse_categorical_crossentropy")
         >>> prepare_model(model, strategy).fit(dataset)  # doctest: +SKIP
     """
-    import keras
-    import tensorflow as tf
-
     if not isinstance(model, keras.Model):
         raise ValueError(f"`model` must be a keras.Model; received {type(model).__name__}.")
     strategy = _current(strategy)
@@ -382,8 +379,6 @@ def prepare_model(model, strategy=None):
 def _current(strategy):
     if strategy is not None:
         return strategy
-    import tensorflow as tf
-
     return tf.distribute.get_strategy()
 
 
@@ -406,14 +401,17 @@ def _tpu_address(tpu):
     return None
 
 
-def _tpu_strategy(tf, tpu):
+NO_TPU = (
+    "No TPU found: `tpu` was not given, TPU_NAME and COLAB_TPU_ADDR are not set and this machine "
+    "has no TPU devices (/dev/accel0). Pass the TPU's name or grpc:// address (`--tpu`), run on a "
+    "TPU VM, or choose another strategy ('mirrored' for GPUs)."
+)
+
+
+def _tpu_strategy(tpu):
     address = _tpu_address(tpu)
     if address is None:
-        raise RuntimeError(
-            "No TPU found: `tpu` was not given, TPU_NAME and COLAB_TPU_ADDR are not set and this "
-            "machine has no TPU devices (/dev/accel0). Pass the TPU's name or grpc:// address "
-            "(`--tpu`), run on a TPU VM, or choose another strategy ('mirrored' for GPUs)."
-        )
+        raise RuntimeError(NO_TPU)
     try:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=address)
         if address != "local":

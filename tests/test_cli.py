@@ -99,7 +99,7 @@ def test_help_shows_the_shared_defaults(capsys):
 
 
 def test_train_defaults_are_those_of_the_api_and_the_parser():
-    from das_keras.training import train_run
+    from das_keras.runs import train_run
 
     parameters = inspect.signature(train_run).parameters
     for name, value in TRAIN_DEFAULTS.items():
@@ -116,9 +116,10 @@ def test_train_defaults_are_those_of_the_api_and_the_parser():
 
 def test_default_name_tuples_match_the_modules():
     from das_keras import defaults
+    from das_keras.data.catalog import DATASETS, MEDMNIST3D_SETS
     from das_keras.layers import SAMPLERS
     from das_keras.models import AGGREGATIONS, BACKBONES
-    from das_keras.training import DATASETS, LR_SCHEDULES, MEDMNIST3D_SETS
+    from das_keras.runs import LR_SCHEDULES
 
     assert sorted(defaults.SAMPLER_NAMES) == sorted(SAMPLERS)
     assert defaults.BACKBONE_NAMES == BACKBONES
@@ -138,7 +139,9 @@ ERROR_CASES = [
     ),
     (["train", "--output", "{tmp}/run", "--epochs", "-1"], "argument --epochs"),
     (["train", "--output", "{tmp}/run", "--lr", "-1"], "argument --lr: expected a number > 0"),
-    (["train", "--output", "{tmp}/run", "--k", "1.5"], "argument --k: expected a fraction"),
+    # --k: argparse parses the number; its range is checked once, where T resolves it
+    (["train", "--output", "{tmp}/run", "--k", "1.5"], "`k` as a fraction of T must be in (0, 1]"),
+    (["train", "--output", "{tmp}/run", "--k", "x"], "argument --k: expected a count"),
     (["train", "--output", "{tmp}/run", "--batch-size", "0"], "argument --batch-size"),
     (["train", "--output", "{tmp}/run", "--patience", "-1"], "argument --patience"),
     (["train", "--output", "{tmp}/run", "--k", "40", "--epochs", "1"], "`k` must be <= T"),
@@ -151,12 +154,12 @@ ERROR_CASES = [
     (["evaluate", "--preset", "no_such_preset"], "no_such_preset"),
     (["zoo", "show", "no_such_preset"], "no_such_preset"),
     (["zoo", "evaluate", "no_such_preset"], "no_such_preset"),
-    (["tune", "--output", "{tmp}/tune", "--k", "40"], "`k` must be <= T=32"),
+    (["tune", "--output", "{tmp}/tune", "--k", "40"], "received k=40 with T=32"),
     (["tune", "--output", "{tmp}/tune", "--trials", "0"], "argument --trials"),
     (["export", "--model", "{tmp}/missing.keras", "--output", "{tmp}/m.onnx"], "no model file"),
     (["explain", "--model", "{tmp}/missing.keras", "--index", "0", "--output", "x.png"], "--model"),
     (["explain", "--model", "m.keras", "--index", "-1", "--output", "x.png"], "argument --index"),
-    (["demo", "--k", "40"], "--k must be <= 32"),
+    (["demo", "--k", "40"], "received k=40 with T=32"),
     (["demo", "--epochs", "0"], "argument --epochs"),
 ]
 

@@ -98,7 +98,7 @@ def test_sparse_auc_matches_sklearn(num_classes):
 @pytest.mark.parametrize(
     "kwargs, pattern",
     [
-        ({"k": 9}, r"`k` must be <= T=8.*9"),
+        ({"k": 9}, r"`k` must be <= T.*k=9 with T=8"),
         ({"k": 0}, r"`k` must be >= 1.*0"),
         ({"k": 1.5}, r"`k` as a fraction of T must be in \(0, 1\].*1.5"),
         ({"k": (0.5, 0.0)}, r"`k` as a fraction.*0.0"),
@@ -122,7 +122,7 @@ def test_invalid_ranges_raise_in_the_constructor(kwargs, pattern):
 def test_cli_invalid_range_fails_before_any_trial(shared_data, tmp_path):
     parser = _parser()
     for extra, pattern in (
-        (["--k", "40"], r"`k` must be <= T=28"),
+        (["--k", "40"], r"`k` must be <= T.*k=40 with T=28"),
         (["--tau0", "0:5"], r"`tau0`"),
         (["--heads", "0,2"], r"`heads`"),
     ):
@@ -218,7 +218,7 @@ def test_other_tuners_run_tiny_searches(tiny_data, tmp_path, tuner_name):
 
 
 def test_worker_mode_is_left_to_keras_tuner(tiny_data, tmp_path, monkeypatch):
-    from das_keras.training import DataSplits
+    from das_keras.data.catalog import DataSplits
 
     train, val = tiny_data
     (tmp_path / "search" / "trial_0").mkdir(parents=True)  # a trial of an earlier run
@@ -233,7 +233,7 @@ def test_worker_mode_is_left_to_keras_tuner(tiny_data, tmp_path, monkeypatch):
 
     calls = []
     monkeypatch.setattr(
-        "das_keras.training.load_splits",
+        "das_keras.data.catalog.load_splits",
         lambda *a, **k: DataSplits(train, val, val, SHAPE, 2, ["a", "b"]),
     )
     monkeypatch.setattr(keras_tuner.RandomSearch, "search", lambda self, *a, **k: calls.append(k))
@@ -331,7 +331,7 @@ def test_recipe_options_reach_the_trials_and_old_searches_still_resume(tmp_path,
 
 
 def test_cosine_schedule_falls_from_the_compiled_rate_to_zero():
-    from das_keras.schedules import CosineSchedule
+    from das_keras.runs import CosineSchedule
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     model.compile(keras.optimizers.SGD(0.2), "mse")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from das_keras import zoo
-from das_keras.training import evaluate_run
+from das_keras.runs import evaluate_run
 
 PRESETS = zoo.list_presets()
 DATA_SUBDIR = {"vessel": "medmnist3d", "adrenal": "medmnist3d", "pocus": "pocus"}

@@ -14,9 +14,9 @@ from das_keras.defaults import (
     AGGREGATION_NAMES,
     BACKBONE_NAMES,
     LR_SCHEDULE_NAMES,
+    STRATEGY_NAMES,
     TRAIN_DEFAULTS,
 )
-from das_keras.distribute import STRATEGIES
 
 # (flag, the train_run argument it sets (its default: TRAIN_DEFAULTS), argparse keywords)
 OPTIONS = (
@@ -25,9 +25,7 @@ OPTIONS = (
         "sampler",
         {
             "choices": RegisteredSamplers(),
-            "metavar": "SAMPLER",
-            "help": "a name of das_keras.layers.SAMPLERS: "
-            "{adps,center,das,dps,full,random,uniform} or one registered",
+            "help": "a name in das_keras.layers.SAMPLERS, built in or registered by a subclass",
         },
     ),
     ("--k", "k", {"type": parse_k, "help": "slices kept: a count, or a fraction like 0.5"}),
@@ -95,7 +93,7 @@ def register(subparsers):
     parser.add_argument(
         "--strategy",
         default="default",
-        choices=STRATEGIES,
+        choices=STRATEGY_NAMES,
         help="tf.distribute strategy: default (one device), mirrored (all local GPUs), "
         "multi_worker (cluster from TF_CONFIG), tpu; --batch-size is the global batch",
     )

@@ -98,8 +98,8 @@ def _disk_full_at_epoch_2(monkeypatch, run, target):
 def test_failed_write_stops_the_run_and_the_resume_keeps_the_best_and_a_complete_log(
     tiny_data, monkeypatch, tmp_path, target
 ):
-    from das_keras.runs.folder import RunFolderError, stored_value
     from das_keras.runs import train_run
+    from das_keras.runs.folder import RunFolderError, stored_value
 
     run = tmp_path / "run"
     failed = _disk_full_at_epoch_2(monkeypatch, run, target)
@@ -125,8 +125,8 @@ def test_failed_write_stops_the_run_and_the_resume_keeps_the_best_and_a_complete
 
 @pytest.mark.slow
 def test_a_second_trainer_is_refused_at_once_with_the_holders_pid(tiny_data, tmp_path):
-    from das_keras.runs.folder import RunLockedError
     from das_keras.runs import train_run
+    from das_keras.runs.folder import RunLockedError
 
     run = tmp_path / "run"
     holder = subprocess.Popen(
