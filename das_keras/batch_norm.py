@@ -19,6 +19,7 @@ import contextlib
 import keras
 import numpy as np
 
+from das_keras import checks
 from das_keras.layers.base_sampler import BaseSampler
 
 
@@ -51,8 +52,8 @@ def recalibrate_batch_norm(model, data, num_batches=None, batch_size=32):
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"`model` must be a keras.Model; received {type(model).__name__}.")
-    _check_positive_int("num_batches", num_batches, allow_none=True)
-    _check_positive_int("batch_size", batch_size)
+    checks.check_positive_int(num_batches, "num_batches", allow_none=True)
+    checks.check_positive_int(batch_size, "batch_size")
     layers = _all_layers(model)
     batch_norms = [layer for layer in layers if isinstance(layer, keras.layers.BatchNormalization)]
     if not batch_norms:
@@ -99,8 +100,8 @@ class PreciseBatchNorm(keras.callbacks.Callback):
 
     def __init__(self, data, num_batches=20, batch_size=32):
         super().__init__()
-        _check_positive_int("num_batches", num_batches, allow_none=True)
-        _check_positive_int("batch_size", batch_size)
+        checks.check_positive_int(num_batches, "num_batches", allow_none=True)
+        checks.check_positive_int(batch_size, "batch_size")
         self.data = data
         self.num_batches = num_batches
         self.batch_size = batch_size
@@ -164,11 +165,3 @@ def _input_batches(data, num_batches, batch_size):
         )
     for batch in data.take(-1 if num_batches is None else num_batches):
         yield batch[0] if isinstance(batch, tuple | list) else batch
-
-
-def _check_positive_int(name, value, allow_none=False):
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        expected = "an int >= 1" + (" or None" if allow_none else "")
-        raise ValueError(f"`{name}` must be {expected}; received {name}={value!r}.")

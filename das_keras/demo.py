@@ -13,6 +13,7 @@ from das_keras.data.synthetic import synthetic_arrays
 from das_keras.evaluation import classification_metrics
 from das_keras.models import build_classifier, sampler_of, small_cnn
 from das_keras.runs import recipe
+from das_keras.viz import plot_selections
 
 DEMO_SAMPLERS = ("das", "dps", "uniform")
 
@@ -158,36 +159,3 @@ def format_table(results, k, num_slices):
             f"| {r['sampler_ms_per_volume']:.3f} |"
         )
     return "\n".join(lines)
-
-
-def plot_selections(test, selections, num_slices, path, num_examples=4):
-    """Figure: per test input, the informative slices and the slices each sampler chose."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = list(selections)
-    fig, axes = plt.subplots(
-        num_examples, 1, figsize=(10, 1.1 + 0.45 * (len(names) + 1) * num_examples)
-    )
-    for row, ax in enumerate(np.atleast_1d(axes)):
-        grid = np.zeros((len(names) + 1, num_slices))
-        grid[0, test["depth"][row] : test["depth"][row] + 2] = 1
-        for j, name in enumerate(names):
-            grid[j + 1, selections[name][row]] = 2
-        ax.imshow(
-            grid,
-            cmap=matplotlib.colors.ListedColormap(["#f2f2f2", "#d62728", "#1f77b4"]),
-            vmin=0,
-            vmax=2,
-            aspect="auto",
-        )
-        ax.set_yticks(range(len(names) + 1), ["informative", *names])
-        ax.set_xticks(range(0, num_slices, 4))
-        ax.set_title(f"test input {row} (label {test['y'][row]})", fontsize=9)
-    np.atleast_1d(axes)[-1].set_xlabel("slice index")
-    fig.suptitle("Red: slices holding the object. Blue: slices each sampler chose.", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from das_keras import viz
 from das_keras.commands import explain
 from das_keras.layers import DASLayer, RandomSampler, UniformSampler
-from das_keras.models import build_classifier, small_cnn
+from das_keras.models import build_classifier, sampler_of, small_cnn
 
 SHAPE = (12, 16, 16, 1)
 SAMPLERS = ("das", "dps", "adps", "uniform", "center", "random", "full")
@@ -53,7 +53,7 @@ def _labels(fig):
 
 
 def _chosen(model, volume):
-    indices, _ = model.get_layer("sampler").select(volume[None], training=False)
+    indices, _ = sampler_of(model).select(volume[None], training=False)
     return np.asarray(indices)[0].tolist()
 
 
@@ -61,7 +61,7 @@ def _chosen(model, volume):
 
 
 def test_sampler_of_takes_a_layer_or_a_model_with_a_sampler(models):
-    layer = models["das"].get_layer("sampler")
+    layer = sampler_of(models["das"])
     assert viz._sampler_of(layer) is layer
     assert viz._sampler_of(models["das"]) is layer
     inputs = keras.Input(SHAPE)
@@ -70,7 +70,7 @@ def test_sampler_of_takes_a_layer_or_a_model_with_a_sampler(models):
     with pytest.raises(ValueError, match="`sampler_or_model` must be a sampler layer"):
         viz._sampler_of("das")
     no_sampler = keras.Model(inputs, keras.layers.Flatten()(inputs))
-    with pytest.raises(ValueError, match="no sampler layer named 'sampler'"):
+    with pytest.raises(ValueError, match="holds no sampler layer"):
         viz._sampler_of(no_sampler)
 
 
@@ -111,7 +111,7 @@ def test_tensor_and_colour_volumes_are_accepted():
 @pytest.mark.parametrize("sampler", SAMPLERS)
 def test_sampling_matrix_shows_p_with_the_chosen_indices(models, volume, sampler, tmp_path):
     model = models[sampler]
-    indices, matrix = model.get_layer("sampler").select(volume[None], training=False)
+    indices, matrix = sampler_of(model).select(volume[None], training=False)
     indices, matrix = np.asarray(indices)[0], np.asarray(matrix)[0]
     path = tmp_path / "sub" / "matrix.png"
     fig = viz.plot_sampling_matrix(model, volume, path=path)
@@ -125,12 +125,12 @@ def test_sampling_matrix_shows_p_with_the_chosen_indices(models, volume, sampler
         np.testing.assert_array_equal(shown, matrix)
         assert written == indices.tolist()
     assert ax.get_xlabel() == "slice index t"
-    assert type(model.get_layer("sampler")).__name__ in fig.get_suptitle()
+    assert type(sampler_of(model)).__name__ in fig.get_suptitle()
     _assert_png(path)
 
 
 def test_sampling_matrix_in_training_mode_has_one_hot_rows(models, volume):
-    fig = viz.plot_sampling_matrix(models["das"].get_layer("sampler"), volume, training=True)
+    fig = viz.plot_sampling_matrix(sampler_of(models["das"]), volume, training=True)
     shown = np.asarray(fig.axes[0].images[0].get_array())
     assert shown.shape == (4, 12)
     np.testing.assert_allclose(shown.sum(-1), 1.0, atol=1e-5)
@@ -160,7 +160,7 @@ def test_slice_montage_outlines_the_chosen_slices(models, volume, sampler, tmp_p
 
 
 def test_das_montage_curve_is_the_softmax_of_its_attention(models, volume):
-    layer = models["das"].get_layer("sampler")
+    layer = sampler_of(models["das"])
     fig = viz.plot_slice_montage(layer, volume)
     curve = fig.axes[-1]
     assert curve.get_label() == "attention"
@@ -189,7 +189,7 @@ def test_compare_samplers_has_one_row_per_sampler(models, volume, tmp_path):
         thumbs = [label for label in _labels(fig) if label.startswith(f"thumbnail:{name}:")]
         assert len(thumbs) == 2
     # DAS shows its chosen slices with the highest attention, uniform ones spread over its choice
-    layer = models["das"].get_layer("sampler")
+    layer = sampler_of(models["das"])
     attention = np.asarray(layer.attention(volume[None]))[0]
     top = sorted(sorted(_chosen(models["das"], volume), key=lambda t: -attention[t])[:2])
     assert _thumbnail_titles(fig, "das") == [f"t={t}" for t in top]
@@ -367,3 +367,17 @@ def test_explain_reports_bad_inputs(saved_model, tmp_path, capsys):
     assert not (tmp_path / "x.png").exists()
     with pytest.raises(SystemExit):  # --model and --preset exclude each other
         _explain([*argv, "--preset", "p", "--index", "0"], capsys)
+
+
+def test_plot_selections_marks_object_and_choices(tmp_path):
+    test = {"depth": np.array([3, 7, 0]), "y": np.array([1, 0, 1])}
+    selections = {"uniform": np.array([[1, 5], [1, 5], [1, 5]]), "das": np.array([[3, 4]] * 3)}
+    path = tmp_path / "selections.png"
+    fig = viz.plot_selections(test, selections, 12, path=path, num_examples=2)
+    assert [ax.get_label() for ax in fig.axes] == ["input:0", "input:1"]
+    grid = fig.axes[1].images[0].get_array()
+    assert grid[0].tolist() == [0] * 7 + [1, 1] + [0] * 3  # the object at depth 7
+    assert np.flatnonzero(grid[1] == 2).tolist() == [1, 5]  # uniform's choice
+    assert path.stat().st_size > 0
+    with pytest.raises(ValueError, match="`num_examples` must be an int >= 1; received"):
+        viz.plot_selections(test, selections, 12, num_examples=0)

@@ -182,7 +182,7 @@ outputs = keras.layers.Dense(2, activation="softmax")(x)
 model = keras.Model(inputs, outputs, name="das_quickstart")
 print(
     f"{model.count_params():,} parameters, "
-    f"of which the DAS sampler: {model.get_layer('sampler').count_params():,}"
+    f"of which the DAS sampler: {dk.models.sampler_of(model).count_params():,}"
 )
 
 # %% [markdown]
@@ -258,7 +258,7 @@ print(confusion_matrix(test_labels, probabilities.argmax(1), labels=[0, 1]))
 # %%
 import matplotlib.pyplot as plt
 
-sampler = model.get_layer("sampler")
+sampler = dk.models.sampler_of(model)
 indices, _ = sampler.select(test_volumes, training=False)
 indices = keras.ops.convert_to_numpy(indices)
 distinct = len({tuple(row) for row in indices})

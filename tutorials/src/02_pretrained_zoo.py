@@ -141,7 +141,7 @@ print("  recipe:", {key: meta["recipe"][key] for key in recipe})
 
 # %%
 model = dk.zoo.load(PRESET)
-sampler = model.get_layer("sampler")
+sampler = dk.models.sampler_of(model)
 print(
     f"{model.name}: input {model.input_shape}, output {model.output_shape}, "
     f"{model.count_params():,} parameters"

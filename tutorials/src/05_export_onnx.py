@@ -190,7 +190,7 @@ print(
 # `dk.export.verify_onnx(model, path, inputs)` does the same comparison in one call.
 
 # %%
-keras_indices, _ = model.get_layer("sampler").select(x_test, training=False)
+keras_indices, _ = dk.models.sampler_of(model).select(x_test, training=False)
 keras_indices = keras.ops.convert_to_numpy(keras_indices)
 difference = np.abs(keras_probabilities - onnx_probabilities).max()
 same_class = keras_probabilities.argmax(1) == onnx_probabilities.argmax(1)
