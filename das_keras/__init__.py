@@ -25,7 +25,7 @@ _LAYERS = (
     "RandomSampler",
     "UniformSampler",
 )
-_MODULES = ("batch_norm", "calibration", "layers", "models", "runs", "zoo")
+_MODULES = ("batch_norm", "calibration", "checks", "layers", "models", "runs", "zoo")
 # Modules whose dependencies are optional extras: `dk.data` and `dk.training` need TensorFlow
 # (tf.data; the layers and models run on any Keras backend without it), `dk.tuning`
 # keras-tuner, `dk.export` tf2onnx, `dk.viz` matplotlib.
@@ -109,6 +109,7 @@ __all__ = [
     "__version__",
     "batch_norm",
     "calibration",
+    "checks",
     "data",
     "evaluation",
     "export",

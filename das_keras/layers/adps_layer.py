@@ -29,8 +29,8 @@ class ADPSLayer(BaseSampler):
         `selection_logits` -> (B, k, T), in selection order.
 
     Example:
-        >>> x = keras.random.uniform((2, 16, 32, 32, 1))
-        >>> ADPSLayer(k=4, seed=0)(x).shape
+        >>> layer = ADPSLayer(k=4, seed=0)
+        >>> layer(keras.random.uniform((2, 16, 32, 32, 1))).shape
         (2, 4, 32, 32, 1)
     """
 

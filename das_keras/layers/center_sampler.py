@@ -19,10 +19,9 @@ class CenterSampler(BaseSampler):
         The window's slices, (B, k, H, W, C); `select` gives its indices and P (`BaseSampler`).
 
     Example:
-        >>> import keras
-        >>> x = keras.random.uniform((2, 28, 28, 28, 1))
-        >>> idx, P = CenterSampler(k=4).select(x)
-        >>> idx[0].tolist()
+        >>> from keras import ops
+        >>> layer = CenterSampler(k=4)
+        >>> layer.select(ops.zeros((2, 28, 28, 28, 1)))[0][0].tolist()
         [12, 13, 14, 15]
     """
 
