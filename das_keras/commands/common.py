@@ -10,7 +10,6 @@ import importlib
 import sys
 import traceback
 
-from das_keras import checks
 from das_keras.defaults import DATASET_NAMES, SAMPLER_NAMES, TRAIN_DEFAULTS
 
 # Expected errors: bad arguments, missing files, unknown names. They print as one line (exit 2).
@@ -34,7 +33,12 @@ EXTRAS = {
 
 
 def _argument(text, kind, check, **options):
-    """Parses `text` with `kind` and checks it with a `das_keras.checks` function."""
+    """Parses `text` with `kind` and checks it with `check`, a `das_keras.checks` function name."""
+    # imported when a value is parsed, not when the parsers are built: das_keras.checks imports
+    # NumPy, and `das-keras --help` answers without it
+    from das_keras import checks
+
+    check = getattr(checks, check)
     try:
         value = kind(text)
     except ValueError:
@@ -48,22 +52,22 @@ def _argument(text, kind, check, **options):
 
 def positive_int(text):
     """argparse type: an int >= 1."""
-    return _argument(text, int, checks.check_positive_int)
+    return _argument(text, int, "check_positive_int")
 
 
 def non_negative_int(text):
     """argparse type: an int >= 0."""
-    return _argument(text, int, checks.check_positive_int, minimum=0)
+    return _argument(text, int, "check_positive_int", minimum=0)
 
 
 def positive_float(text):
     """argparse type: a finite number > 0."""
-    return _argument(text, float, checks.check_positive_number)
+    return _argument(text, float, "check_positive_number")
 
 
 def fraction(text):
     """argparse type: a number in [0, 1)."""
-    return _argument(text, float, checks.check_fraction, allow_zero=True, allow_one=False)
+    return _argument(text, float, "check_fraction", allow_zero=True, allow_one=False)
 
 
 def parse_k(text):
