@@ -3,6 +3,7 @@
 import keras
 from keras import layers
 
+from das_keras import checks
 from das_keras.layers import BaseSampler, get_sampler
 from das_keras.models.aggregation import aggregate
 from das_keras.models.backbones import get_backbone
@@ -77,10 +78,7 @@ def build_classifier(
         (None, 2)
     """
     input_shape = _check_input_shape(input_shape)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(
-            f"`num_classes` must be an int >= 2; received num_classes={num_classes!r}."
-        )
+    num_classes = checks.check_positive_int(num_classes, "num_classes", minimum=2)
     num_slices, height, width, channels = input_shape
     slice_axes = _check_slice_axes(slice_axes, sampler)
     if context:
@@ -186,10 +184,7 @@ def build_volume_cnn(
         (None, 2)
     """
     input_shape = _check_input_shape(input_shape)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(
-            f"`num_classes` must be an int >= 2; received num_classes={num_classes!r}."
-        )
+    num_classes = checks.check_positive_int(num_classes, "num_classes", minimum=2)
     inputs = keras.Input(input_shape, name="volume")
     x = inputs
     for i, f in enumerate(filters):

@@ -90,3 +90,18 @@ def test_bad_arguments(kwargs, argument):
 def test_mobilenet_rejects_small_slices_when_asked_not_to_resize():
     with pytest.raises(ValueError, match="at least 32x32"):
         build_classifier(SHAPE, 2, backbone="mobilenetv3small", image_size=(16, 16))
+
+
+def test_unfold_slices_is_given_k_as_num_selected_and_reads_old_configs():
+    from das_keras.models import UnfoldSlices
+
+    layer = UnfoldSlices(num_selected=3)
+    assert layer(np.zeros((6, 16), "float32")).shape == (2, 3, 16)
+    assert layer.get_config()["num_selected"] == 3 and "num_slices" not in layer.get_config()
+    old = {**layer.get_config(), "num_slices": 3}  # as saved before the rename (zoo configs)
+    del old["num_selected"]
+    assert UnfoldSlices.from_config(old).num_selected == 3
+    with pytest.warns(DeprecationWarning, match="num_selected"):
+        assert UnfoldSlices(num_slices=4).num_selected == 4
+    with pytest.raises(ValueError, match="`num_selected` must be an int >= 1"):
+        UnfoldSlices(num_selected=0)
