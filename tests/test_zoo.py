@@ -192,7 +192,7 @@ def test_load_with_num_classes_gives_a_fresh_head(tmp_path):
     assert probabilities.shape == (2, 5)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     for bad in (1, 2.5, "3", True):
-        with pytest.raises(ValueError, match="`num_classes` must be an integer >= 2"):
+        with pytest.raises(ValueError, match="`num_classes` must be an int >= 2"):
             zoo.load("das_synthetic", num_classes=bad)
 
 

@@ -2,7 +2,6 @@
 
 import datetime
 import json
-import numbers
 import re
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import keras
 import numpy as np
 
 import das_keras.models  # noqa: F401  (registers the layers for deserialization)
+from das_keras import checks
 from das_keras.runs import recipe
 from das_keras.version import __version__
 from das_keras.zoo import resolve
@@ -159,12 +159,7 @@ def load(preset, compile=True, num_classes=None):
         >>> model = load("das_vesselmnist3d_28")  # doctest: +SKIP
         >>> model = load("das_vesselmnist3d_28", num_classes=5)  # new head  # doctest: +SKIP
     """
-    if num_classes is not None and (
-        not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool)
-    ):
-        raise ValueError(f"`num_classes` must be an integer >= 2; received {num_classes!r}.")
-    if num_classes is not None and num_classes < 2:
-        raise ValueError(f"`num_classes` must be an integer >= 2; received {num_classes}.")
+    checks.check_positive_int(num_classes, "num_classes", minimum=2, allow_none=True)
     folder = resolve.preset_dir(preset)
     verify(folder)
     metadata = read_json(folder / METADATA_FILE)
