@@ -94,11 +94,13 @@ def machine():
 
 
 def rows_of(models, speeds):
-    full_speed = speeds[("full", 1.0)][0]
+    full_speed, full_rounds = speeds[("full", 1.0)]
     rows = []
     for (label, k), model in models.items():
         cost = flops_per_volume(model)
         speed, per_round = speeds[(label, k)]
+        # each round's ratio to the full model timed in the same round: the spread of the noise
+        paired = [mine / full for mine, full in zip(per_round, full_rounds)]
         rows.append(
             {
                 "option": label,
@@ -109,6 +111,7 @@ def rows_of(models, speeds):
                 "throughput_per_s": speed,
                 "throughput_per_round": per_round,
                 "throughput_ratio_to_full": speed / full_speed,
+                "ratio_range_over_rounds": [min(paired), max(paired)],
             }
         )
     full_flops = rows[0]["flops"]["total"]
@@ -145,27 +148,30 @@ def markdown(report):
         f"Throughput: volumes / s of the compiled predict function (`predict_on_batch`), batch "
         f"{settings['batch']}, on CPU; median of {settings['rounds']} rounds of "
         f"{settings['calls']} batches each, after warm-up, all models interleaved in each round "
-        "in one process; ratio = the model's median over the full model's. "
+        "in one process; ratio = the model's median over the full model's (min - max: the "
+        "ratios within each round, a measure of the noise). "
         f"Machine: {info['cpu']}, nproc {info['nproc']}, Keras {info['keras']} on "
         f"{info['backend']}; load average (1, 5, 15 min) {info['load_average_1_5_15']} at the "
         f"start and {report['load_average_at_end']} at the end. The machine is shared (a "
-        "training run used its 2 cores at the same time) and noisy: read the ratios, "
-        "measured side by side, rather than the absolute figures.",
+        "training run and other jobs used its cores at the same time) and noisy: read the "
+        "ratios, measured side by side, rather than the absolute figures.",
         "",
         target_line(report["rows"]),
         "",
         "| option | k | slices seen | sampler MFLOPs | backbone MFLOPs | aggregation MFLOPs "
-        "| total MFLOPs | FLOPs vs full | throughput (vol/s) | throughput vs full |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| total MFLOPs | FLOPs vs full | throughput (vol/s) | throughput vs full "
+        "| per-round ratio, min - max |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["rows"]:
         f = {part: value / 1e6 for part, value in r["flops"].items()}
         k = "all (28)" if r["option"] == "full" else f"{r['k']} ({r['k_fraction']:.0%})"
+        low, high = r["ratio_range_over_rounds"]
         lines.append(
             f"| {r['option']} | {k} | {r['backbone_slices']} | {f['sampler']:.3f} | "
             f"{f['backbone']:.1f} | {f['aggregation']:.2f} | {f['total']:.1f} | "
             f"{r['flops_ratio_to_full']:.2f} | {r['throughput_per_s']:.0f} | "
-            f"{r['throughput_ratio_to_full']:.2f}x |"
+            f"{r['throughput_ratio_to_full']:.2f}x | {low:.2f} - {high:.2f} |"
         )
     return "\n".join(lines) + "\n"
 
