@@ -70,6 +70,22 @@ def test_a_sampler_defined_in_a_test_file_trains_through_the_cli(
     assert "invalid choice: 'nope'" in err and "every_other_test" in err
 
 
+def test_a_run_saved_as_a_preset_loads_and_evaluates(tiny_data, tmp_path, capsys):
+    from das_keras import cli, zoo
+    from das_keras.runs import evaluate_run, save_run_as_preset, train_run
+
+    run, preset = tmp_path / "run", tmp_path / "preset"
+    model, _ = train_run(run, sampler="uniform", k=4, epochs=1, batch_size=8, verbose=0)
+    metadata = save_run_as_preset(run, preset, description="tiny")
+    assert (metadata["name"], metadata["description"], metadata["k"]) == ("preset", "tiny", 4)
+    assert metadata["license"] == "Apache-2.0 (generated data)"
+    assert metadata["recipe"]["epochs_run"] == 1 and metadata["split_sizes"]["test"] == 16
+    test = evaluate_run(zoo.load(preset), "synthetic", "test", 8)
+    assert test["auc"] == pytest.approx(metadata["test_metrics"]["auc"], abs=1e-6)
+    assert cli.main(["evaluate", "--preset", str(preset), "--batch-size", "8"]) == 0
+    assert "| synthetic | test | 16 |" in capsys.readouterr().out
+
+
 def test_sampler_kwargs_follow_the_class_attribute(test_sampler):
     from das_keras.runs.recipe import sampler_kwargs
 
