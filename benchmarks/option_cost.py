@@ -22,15 +22,12 @@ Untrained weights: neither count depends on them.
 import argparse
 import json
 import os
-import platform
 import sys
-import time
 
 import keras
-import numpy as np
 
+from benchmarks import measure
 from das_keras.models import build_classifier
-from das_keras.models.cost import PARTS, flops_per_volume
 
 SHAPE = (28, 28, 28, 1)  # VesselMNIST3D, size 28
 MODEL = {"backbone": "small_cnn", "aggregation": "conv1d"}  # the comparison's backbone "ours"
@@ -62,56 +59,19 @@ def build_models():
     return models
 
 
-def throughputs(models, batch, rounds, calls):
-    """Median volumes / s of each model's compiled predict over `rounds` interleaved rounds,
-    each timing `calls` consecutive batches; lists of every round's figure beside them."""
-    x = keras.ops.convert_to_tensor(np.random.default_rng(0).random((batch, *SHAPE), "float32"))
-    for model in models.values():  # trace, then warm up
-        for _ in range(2):
-            model.predict_on_batch(x)
-    per_round = {key: [] for key in models}
-    for _ in range(rounds):
-        for key, model in models.items():
-            start = time.perf_counter()
-            for _ in range(calls):
-                model.predict_on_batch(x)
-            per_round[key].append(batch * calls / (time.perf_counter() - start))
-    return {key: (float(np.median(v)), v) for key, v in per_round.items()}
-
-
-def machine():
-    """CPU model, logical cores and load averages, as the report describes the machine."""
-    with open("/proc/cpuinfo") as f:
-        cpu = next((line.split(":", 1)[1].strip() for line in f if "model name" in line), None)
-    return {
-        "cpu": cpu or platform.processor(),
-        "nproc": os.cpu_count(),
-        "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()],
-        "keras": keras.__version__,
-        "backend": keras.backend.backend(),
-        "python": platform.python_version(),
-    }
-
-
 def rows_of(models, speeds):
-    full_speed, full_rounds = speeds[("full", 1.0)]
+    full_key = ("full", 1.0)
     rows = []
     for (label, k), model in models.items():
-        cost = flops_per_volume(model)
-        speed, per_round = speeds[(label, k)]
-        # each round's ratio to the full model timed in the same round: the spread of the noise
-        paired = [mine / full for mine, full in zip(per_round, full_rounds)]
+        cost = measure.cost_of(model)
         rows.append(
             {
                 "option": label,
                 "k_fraction": k,
                 "k": round(k * SHAPE[0]),
                 "backbone_slices": cost["slices"],
-                "flops": {part: cost[part] for part in (*PARTS, "total")},
-                "throughput_per_s": speed,
-                "throughput_per_round": per_round,
-                "throughput_ratio_to_full": speed / full_speed,
-                "ratio_range_over_rounds": [min(paired), max(paired)],
+                "flops": cost["flops"],
+                **measure.ratio_fields(speeds, (label, k), full_key),
             }
         )
     full_flops = rows[0]["flops"]["total"]
@@ -176,32 +136,20 @@ def markdown(report):
     return "\n".join(lines) + "\n"
 
 
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number; received {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1; received {value}")
-    return value
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--batch", type=positive_int, default=32)
-    parser.add_argument("--rounds", type=positive_int, default=9, help="timed rounds (median)")
-    parser.add_argument("--calls", type=positive_int, default=3, help="batches timed per round")
+    measure.add_timing_arguments(parser)
     parser.add_argument("--output", default=os.path.join("docs", "results", "option_cost"))
     args = parser.parse_args(argv)
-    info = machine()
+    info = measure.machine()
     keras.utils.set_random_seed(0)
     models = build_models()
-    speeds = throughputs(models, args.batch, args.rounds, args.calls)
+    speeds = measure.throughputs(models, args.batch, args.rounds, args.calls, SHAPE)
     report = {
         "command": " ".join(["python -m benchmarks.option_cost", *argv]),
         "machine": info,
-        "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
+        "load_average_at_end": measure.load_average(),
         "settings": {"batch": args.batch, "rounds": args.rounds, "calls": args.calls},
         "input_shape": list(SHAPE),
         "model": MODEL,
