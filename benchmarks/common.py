@@ -21,6 +21,12 @@ SAMPLERS = (
     *(name for name in REPORT_ORDER if name in layers.SAMPLERS),
     *(name for name in layers.SAMPLERS if name not in REPORT_ORDER),
 )
+# Methods that are not slice samplers: "volume3d", the full-volume 3D CNN
+# (das_keras.models.build_volume_cnn) trained with the comparison's recipe
+# (benchmarks/volume_run.py).
+VOLUME_METHODS = ("volume3d",)
+METHODS = (*SAMPLERS, *VOLUME_METHODS)
+WHOLE_INPUT = ("full", *VOLUME_METHODS)  # methods that see every slice: one run serves every k
 BACKBONES = {  # name -> build_classifier arguments
     "ours": {"backbone": "small_cnn", "aggregation": "conv1d"},
     "paper": {"backbone": "mobilenetv3small", "aggregation": "conv1d"},
@@ -32,7 +38,11 @@ RECIPE = {
     "lr_schedule": "cosine",
     "patience": 12,
 }
-DATA_SUBDIR = {"vessel": "medmnist3d", "adrenal": "medmnist3d", "pocus": "pocus"}
+MEDMNIST3D_SETS = ("organ", "nodule", "adrenal", "fracture", "vessel", "synapse")
+DATA_SUBDIR = {**dict.fromkeys(MEDMNIST3D_SETS, "medmnist3d"), "pocus": "pocus"}
+# MedMNIST3D sizes: a set at size 64 is its own data set in the run cache and the report
+# ("adrenal64"); size 28 keeps the plain name.
+SIZES = (28, 64)
 # Flips and 90-degree turns help AdrenalMNIST3D and POCUS but hurt VesselMNIST3D (a probe with
 # every method alike, docs/results/comparison_no_augment.md: DAS 0.788 -> 0.873 test AUC).
 AUGMENT = {"vessel": False, "adrenal": True, "pocus": True}
@@ -67,15 +77,57 @@ OPTION_SETS = {
     "ctx1_axes3": {"sampler": {"context": 1}, "model": {"slice_axes": [1, 2, 3]}},
 }
 SHARED = os.path.join("..", "shared", "data")  # the real data, beside the checkout
+# Recipe overrides from the command line (`python -m benchmarks.compare --epochs 24 --lr 3e-3
+# --descriptor-size 8`), for choosing a recipe at 64^3 on the validation split: a run with any
+# of them is labelled "<sampler>[+<option set>]@<tag>" ("das+ctx1_pos@ep24_lr0.003"), so that
+# it never mixes with the default recipe's runs; the default recipe's labels carry no tag.
+OVERRIDE_TAGS = {"epochs": "ep", "learning_rate": "lr", "descriptor_size": "ds"}
+
+
+def dataset_key(dataset, size=28):
+    """The name of `dataset` at MedMNIST3D `size` in the run cache and the report: "adrenal"
+    at 28, "adrenal64" at 64 (a key that already names its size is returned as it is)."""
+    if size not in SIZES:
+        raise ValueError(f"`size` must be one of {SIZES}; received {size!r}.")
+    if size == 28 or dataset.endswith(str(size)):
+        return dataset
+    if dataset not in MEDMNIST3D_SETS:
+        raise ValueError(
+            f"size {size} applies to the MedMNIST3D sets {MEDMNIST3D_SETS}; received {dataset!r}."
+        )
+    return f"{dataset}{size}"
+
+
+def split_dataset_key(key):
+    """(data set name, MedMNIST3D size) of a report key: "adrenal64" -> ("adrenal", 64),
+    "vessel" -> ("vessel", 28), "pocus" -> ("pocus", 28)."""
+    for size in SIZES[1:]:
+        base = key[: -len(str(size))]
+        if key.endswith(str(size)) and base in MEDMNIST3D_SETS:
+            return base, size
+    return key, 28
+
+
+def method_of(label):
+    """The sampler (or volume method) of a run label: "das+ctx1_pos@ep24" -> "das"."""
+    return label.partition("@")[0].partition("+")[0]
+
+
+def override_tag(overrides):
+    """ "" for no overrides, else "@" and the overrides by their short names ("@ep24_lr0.003")."""
+    parts = [f"{OVERRIDE_TAGS[name]}{value:g}" for name, value in sorted((overrides or {}).items())]
+    return "@" + "_".join(parts) if parts else ""
 
 
 def recipe_of(dataset):
     """The train_run options that differ between data sets or variants (the rest is RECIPE)."""
-    return {"augment": AUGMENT.get(dataset, False), **VARIANT_OPTIONS}
+    return {"augment": AUGMENT.get(split_dataset_key(dataset)[0], False), **VARIANT_OPTIONS}
 
 
 def data_dir_for(dataset, shared):
-    """The data folder of `dataset` under the shared data folder (None: generated data)."""
+    """The data folder of `dataset` (a report key: "adrenal64" too) under the shared data
+    folder (None: generated data)."""
+    dataset = split_dataset_key(dataset)[0]
     return os.path.join(shared, DATA_SUBDIR[dataset]) if dataset in DATA_SUBDIR else None
 
 
@@ -86,7 +138,7 @@ def sampler_label(sampler, options=None):
 
 def run_dir(dataset, backbone, k, sampler, seed, options=None):
     """The run cache folder of one run: RUNS/<dataset>/<backbone>/k<k>/<label>/seed<seed>."""
-    k_label = "all" if sampler.partition("+")[0] == "full" else f"{k:g}"
+    k_label = "all" if method_of(sampler) in WHOLE_INPUT else f"{k:g}"
     label = sampler_label(sampler, options)
     return os.path.join(RUNS, dataset, backbone, f"k{k_label}", label, f"seed{seed}")
 
@@ -148,7 +200,7 @@ def cached_configurations(datasets, backbones, samplers=SAMPLERS, min_seeds=1):
             r["dataset"] in datasets and r["backbone"] in backbones and r["sampler"] in samplers
         )
         if wanted and r.get("recipe") == recipe_of(r["dataset"]):
-            k = "all" if r["sampler"] == "full" else f"{r['k']:g}"
+            k = "all" if method_of(r["sampler"]) in WHOLE_INPUT else f"{r['k']:g}"
             groups[f"{r['dataset']}/{r['backbone']}/{k}/{r['sampler']}"].append(r)
     return {
         key: sorted(runs, key=lambda r: r["seed"])
@@ -174,13 +226,14 @@ def write_report_files(output, data, text):
         f.write(text)
 
 
-def add_selection_arguments(parser):
-    """--datasets, --backbones, --samplers (all by default) and --shared, the data folder."""
+def add_selection_arguments(parser, methods=SAMPLERS):
+    """--datasets, --backbones, --samplers (all of `methods` by default) and --shared, the data
+    folder."""
     parser.add_argument(
         "--datasets", nargs="+", default=["vessel", "adrenal", "pocus", "synthetic"]
     )
     parser.add_argument("--backbones", nargs="+", default=list(BACKBONES), choices=list(BACKBONES))
-    parser.add_argument("--samplers", nargs="+", default=list(SAMPLERS), choices=SAMPLERS)
+    parser.add_argument("--samplers", nargs="+", default=list(methods), choices=methods)
     parser.add_argument("--shared", default=SHARED)
     return parser
 

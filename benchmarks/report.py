@@ -41,11 +41,11 @@ def summarize(results):
     groups = defaultdict(list)
     ks = defaultdict(set)
     for r in results:
-        if not r["sampler"].startswith("full"):
+        if common.method_of(r["sampler"]) not in common.WHOLE_INPUT:
             ks[(r["dataset"], r["backbone"])].add(r["k"])
     for r in results:
         setting = (r["dataset"], r["backbone"])
-        is_full = r["sampler"].partition("+")[0] == "full"
+        is_full = common.method_of(r["sampler"]) in common.WHOLE_INPUT
         for k in (ks[setting] or {0.5}) if is_full else [r["k"]]:
             groups[(*setting, k, r["sampler"])].append(r)
     summary = {}
@@ -58,6 +58,8 @@ def summarize(results):
             "k_slices": runs[0]["k_slices"],
             "epochs_run": [r["epochs_run"] for r in runs],
             "max_epochs": max(r.get("max_epochs", 0) for r in runs),
+            # recipe overrides from the command line (common.OVERRIDE_TAGS), where there were any
+            **({"overrides": runs[0]["overrides"]} if runs[0].get("overrides") else {}),
         }
         for split in ("val", "test"):
             for metric in ("auc", "balanced_accuracy", "accuracy"):
@@ -128,7 +130,7 @@ def markdown(summary):
             epochs = f"{', '.join(map(str, e['epochs_run']))} of {e['max_epochs']}"
             lines.append(
                 f"| {sampler} | {e['k_slices']} | {' | '.join(cells)} | {len(e['seeds'])} "
-                f"| {epochs} | {recipe_label(e['recipe'])} |"
+                f"| {epochs} | {recipe_label({**e['recipe'], **e.get('overrides', {})})} |"
             )
         for name, auc, acc in REFERENCES.get(dataset, []):
             lines.append(f"| *{name}, published* | - | {auc:.3f} | - | {acc:.3f} | - | - | - | - |")
@@ -142,11 +144,13 @@ def sampler_labels(summary, dataset, backbone, k):
     labels = [key[len(prefix) :] for key in summary if key.startswith(prefix)]
 
     def order(label):
-        sampler, _, option = label.partition("+")
+        untagged, _, tag = label.partition("@")
+        sampler, _, option = untagged.partition("+")
         names = list(common.OPTION_SETS)
         return (
-            common.SAMPLERS.index(sampler),
+            common.METHODS.index(sampler),
             names.index(option) if option in names else len(names),
+            tag,
         )
 
     return sorted(labels, key=order)
