@@ -8,6 +8,8 @@ from das_keras.models.classifier import (
     sampler_of,
     samplers_of,
 )
+from das_keras.models.compile_settings import compile_model
+from das_keras.models.cost import flops_per_volume
 from das_keras.models.slice_ops import FoldSlices, ResizeImages, UnfoldSlices
 
 __all__ = [
@@ -20,6 +22,8 @@ __all__ = [
     "aggregate",
     "build_classifier",
     "build_volume_cnn",
+    "compile_model",
+    "flops_per_volume",
     "get_backbone",
     "mobilenetv3small",
     "sampler_of",

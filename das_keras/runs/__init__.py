@@ -7,9 +7,8 @@ training (`train_run`) in a resumable run folder (`folder`), evaluation (`predic
 a run as a preset (`save_run_as_preset`). `das-keras train`, `tune`, `demo`, `evaluate`,
 `explain` and `export`, and the benchmarks, call these.
 
-The names below load with their module on first use: `das_keras.runs.recipe` (which
-`das_keras.zoo` compiles with) runs on any Keras backend, while training and evaluation need
-TensorFlow (tf.data).
+The names below load with their module on first use: `das_keras.runs.recipe` runs on any
+Keras backend, while training and evaluation need TensorFlow (tf.data).
 
 Example:
     >>> from das_keras import runs  # doctest: +SKIP

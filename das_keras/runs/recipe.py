@@ -1,7 +1,8 @@
 """The training recipe in one place: optimizer, loss, metrics, learning-rate schedule, callbacks.
 
-`train_run`, `das-keras tune` (`DASHyperModel`), the demo and `zoo.load(compile=True)` all
-compile and schedule through here, so a change of recipe is one edit.
+`train_run`, `das-keras tune` (`DASHyperModel`) and the demo compile and schedule through here,
+so a change of recipe is one edit. The compile settings themselves are the classifier's defaults
+(`das_keras.models.compile_settings`, re-exported here), which `zoo.load(compile=True)` uses too.
 
 Example:
     >>> model = compile_model(model, learning_rate=1e-3, ema=True)  # doctest: +SKIP
@@ -15,50 +16,17 @@ import keras
 from das_keras import checks
 from das_keras.batch_norm import PreciseBatchNorm
 from das_keras.layers import SAMPLERS
+from das_keras.models.compile_settings import (  # noqa: F401  (part of the recipe)
+    DEFAULT_LEARNING_RATE,
+    EMA_MOMENTUM,
+    LOSS,
+    METRICS,
+    compile_model,
+    optimizer,
+)
 
 LR_SCHEDULES = ("constant", "cosine")
-LOSS = "sparse_categorical_crossentropy"
-METRICS = ("accuracy",)
-DEFAULT_LEARNING_RATE = 1e-3
-EMA_MOMENTUM = 0.99
 PRECISE_BN_BATCHES = 20
-
-
-def optimizer(learning_rate=DEFAULT_LEARNING_RATE, ema=False):
-    """The recipe's optimizer: Adam, optionally with an exponential moving average of the weights.
-
-    Args:
-        learning_rate: a number > 0 (the starting one under a schedule).
-        ema: keep an average of the weights (`use_ema`, momentum 0.99); with
-            `keras.callbacks.SwapEMAWeights` validation and checkpoints use it.
-
-    Returns:
-        A `keras.optimizers.Adam`.
-
-    Example:
-        >>> optimizer(1e-3, ema=True).use_ema
-        True
-    """
-    checks.check_positive_number(learning_rate, "learning_rate")
-    return keras.optimizers.Adam(learning_rate, use_ema=ema, ema_momentum=EMA_MOMENTUM)
-
-
-def compile_model(model, learning_rate=DEFAULT_LEARNING_RATE, ema=False, metrics=METRICS):
-    """Compiles a classifier with the recipe: `optimizer(...)`, sparse categorical cross-entropy.
-
-    Args:
-        model: a `keras.Model` with softmax outputs (B, num_classes).
-        learning_rate, ema: see `optimizer`.
-        metrics: Keras metrics (names or objects); default accuracy.
-
-    Returns:
-        `model`, compiled.
-
-    Example:
-        >>> compile_model(build_classifier((8, 16, 16, 1), 2, "uniform", k=4))  # doctest: +SKIP
-    """
-    model.compile(optimizer(learning_rate, ema), LOSS, metrics=list(metrics))
-    return model
 
 
 class CosineSchedule(keras.callbacks.Callback):

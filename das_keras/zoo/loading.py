@@ -10,7 +10,7 @@ import numpy as np
 
 import das_keras.models  # noqa: F401  (registers the layers for deserialization)
 from das_keras import checks
-from das_keras.runs import recipe
+from das_keras.models import compile_settings
 from das_keras.version import __version__
 from das_keras.zoo import resolve
 from das_keras.zoo.files import (
@@ -174,7 +174,9 @@ def load(preset, compile=True, num_classes=None):
         model = with_new_head(model, int(num_classes))
     if compile:
         learning_rate = metadata.get("recipe", {}).get("learning_rate")
-        recipe.compile_model(model, learning_rate or recipe.DEFAULT_LEARNING_RATE)
+        compile_settings.compile_model(
+            model, learning_rate or compile_settings.DEFAULT_LEARNING_RATE
+        )
     return model
 
 
