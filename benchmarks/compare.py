@@ -12,6 +12,14 @@ tables can be rebuilt, and extended, on a machine without the cache:
 
     python -m benchmarks.compare --datasets vessel adrenal pocus synthetic --seeds 0 1 2
     python -m benchmarks.compare --report-only
+
+MedMNIST3D at size 64 (`--size 64`) is its own data set in the cache and the report
+("adrenal64"). `--samplers volume3d` adds the full-volume 3D CNN (benchmarks/volume_run.py).
+Recipe overrides (`--epochs`, `--lr`, `--descriptor-size`, for choosing a 64^3 recipe on the
+validation split) label their runs "<sampler>@<tag>" (common.OVERRIDE_TAGS):
+
+    python -m benchmarks.compare --datasets adrenal --size 64 --k 0.25 \
+        --samplers das center uniform full volume3d --options default --seeds 0 1 2
 """
 
 import argparse
@@ -27,19 +35,43 @@ if not __package__:  # run by file path (`python benchmarks/compare.py`): see be
 
 from benchmarks import common
 from benchmarks.report import write_report
+from benchmarks.volume_run import train_volume_run
+
+# `--epochs N` that keep the default recipe's run label (no "@ep" tag): the recipe's, and the
+# synthetic set's usual 6 (the commands of benchmarks/run_comparison.sh)
+UNTAGGED_EPOCHS = {"synthetic": 6}
 
 
 def run_one(
-    dataset, backbone, k, sampler, seed, shared, epochs, options=None, option_name="default"
+    dataset,
+    backbone,
+    k,
+    sampler,
+    seed,
+    shared,
+    epochs,
+    options=None,
+    option_name="default",
+    overrides=None,
 ):
     """Trains and evaluates one configuration, or returns its cached result.
 
+    `dataset` is a report key ("adrenal64": AdrenalMNIST3D at size 64, common.dataset_key);
+    `sampler` a sampler or "volume3d" (the full-volume 3D CNN, which takes no option set);
     `options` are extra sampler arguments (benchmarks/sensitivity.py: DAS heads and tau0);
-    `option_name` names an entry of common.OPTION_SETS (context, position term, EMA, multi-axis).
+    `option_name` names an entry of common.OPTION_SETS (context, position term, EMA, multi-axis);
+    `overrides` recipe overrides (common.OVERRIDE_TAGS; descriptor_size applies to DAS only).
     """
     from das_keras.training import read_log, train_run
 
-    label = sampler if option_name == "default" else f"{sampler}+{option_name}"
+    volume = sampler in common.VOLUME_METHODS
+    overrides = {
+        name: value
+        for name, value in (overrides or {}).items()
+        if name != "descriptor_size" or sampler == "das"
+    }
+    label = sampler if option_name == "default" or volume else f"{sampler}+{option_name}"
+    label += common.override_tag(overrides)
     folder = common.run_dir(dataset, backbone, k, label, seed, options)
     result_path = os.path.join(folder, "result.json")
     recipe = common.recipe_of(dataset)
@@ -53,28 +85,42 @@ def run_one(
             )
         return result
     data_dir = common.data_dir_for(dataset, shared)
+    name, size = common.split_dataset_key(dataset)
     start = time.time()
     settings = {
-        **common.MODEL_OPTIONS.get(dataset, {}),
+        **common.MODEL_OPTIONS.get(name, {}),
         **common.BACKBONES[backbone],
         **common.RECIPE,
         "epochs": epochs,
+        **{key: value for key, value in overrides.items() if key in common.RECIPE},
         **recipe,  # last: a variant overrides the recipe (its epochs too)
     }
-    extra = common.option_set(option_name, sampler)
-    if options:
-        extra["sampler_options"] = {**extra.get("sampler_options", {}), **options}
-    model, history = train_run(
-        folder,
-        dataset,
-        sampler=sampler,
-        k=k,
-        seed=seed,
-        data_dir=data_dir,
-        verbose=0,
-        **extra,
-        **settings,
-    )
+    extra = {} if volume else common.option_set(option_name, sampler)
+    # overrides that are not the recipe's are sampler arguments (descriptor_size)
+    sampler_overrides = {key: v for key, v in overrides.items() if key not in common.RECIPE}
+    if options or sampler_overrides:
+        extra["sampler_options"] = {
+            **extra.get("sampler_options", {}),
+            **(options or {}),
+            **sampler_overrides,
+        }
+    if volume:
+        model, history = train_volume_run(
+            folder, name, seed=seed, data_dir=data_dir, size=size, **extra, **settings
+        )
+    else:
+        model, history = train_run(
+            folder,
+            name,
+            sampler=sampler,
+            k=k,
+            seed=seed,
+            data_dir=data_dir,
+            size=size,
+            verbose=0,
+            **extra,
+            **settings,
+        )
     from das_keras.models import samplers_of
 
     result = {
@@ -86,8 +132,11 @@ def run_one(
         "option_set": option_name,
         "recipe": recipe,
         "seed": seed,
-        "k_slices": int(sum(s.num_selected for s in samplers_of(model))),
-        **decision_rule_metrics(model, dataset, data_dir),
+        "k_slices": int(
+            model.input_shape[1] if volume else sum(s.num_selected for s in samplers_of(model))
+        ),
+        **({"size": size, "overrides": overrides} if size != 28 or overrides else {}),
+        **decision_rule_metrics(model, name, data_dir, size),
         "max_epochs": settings["epochs"],
         "epochs_run": len(read_log(os.path.join(folder, "log.csv"))["loss"]),
         "seconds": time.time() - start,
@@ -108,7 +157,8 @@ def load_cached_run(run, shared):
     folder = common.run_dir(run["dataset"], run["backbone"], run["k"], run["sampler"], run["seed"])
     model = keras.models.load_model(os.path.join(folder, "model.keras"))
     data_dir = common.data_dir_for(run["dataset"], shared)
-    return model, training.load_splits(run["dataset"], common.RECIPE["batch_size"], 0, data_dir)
+    name, size = common.split_dataset_key(run["dataset"])
+    return model, training.load_splits(name, common.RECIPE["batch_size"], 0, data_dir, size)
 
 
 def split_predictions(model, data, flips=False):
@@ -125,7 +175,7 @@ def split_predictions(model, data, flips=False):
     return np.concatenate(labels).astype(int), np.concatenate(probabilities)
 
 
-def decision_rule_metrics(model, dataset, data_dir):
+def decision_rule_metrics(model, dataset, data_dir, size=28):
     """Val and test metrics under each decision rule, and the probabilities behind them.
 
     "val" / "test": the model's own probabilities (ACC at 0.5, as MedMNIST computes it);
@@ -137,7 +187,7 @@ def decision_rule_metrics(model, dataset, data_dir):
     from das_keras.evaluation import classification_metrics, official_accuracy
     from das_keras.training import load_splits
 
-    splits = load_splits(dataset, common.RECIPE["batch_size"], 0, data_dir)
+    splits = load_splits(dataset, common.RECIPE["batch_size"], 0, data_dir, size)
     weights = splits.class_weight
     out, stored = {}, {}
     for flips in (False, True):
@@ -166,10 +216,33 @@ def decision_rule_metrics(model, dataset, data_dir):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    common.add_selection_arguments(parser)
+    common.add_selection_arguments(parser, methods=common.METHODS)
     parser.add_argument("--k", nargs="+", type=float, default=[0.5, 0.25])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--epochs", type=int, default=common.RECIPE["epochs"])
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=28,
+        choices=common.SIZES,
+        help="MedMNIST3D size; 64 runs are the data sets '<name>64' of the cache and report",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=common.int_at_least(1),
+        default=None,
+        help=f"maximum epochs (default {common.RECIPE['epochs']}); another number than that or "
+        "the set's usual one (UNTAGGED_EPOCHS) labels the runs '@ep<N>'",
+    )
+    parser.add_argument(
+        "--lr", type=float, default=None, help="starting learning rate; labels the runs '@lr<x>'"
+    )
+    parser.add_argument(
+        "--descriptor-size",
+        type=common.int_at_least(1),
+        default=None,
+        help="DAS's descriptor_size (frames pooled to about this many pixels); labels DAS "
+        "runs '@ds<n>'",
+    )
     parser.add_argument("--output", default=None, help="default: docs/results/comparison")
     parser.add_argument(
         "--variant",
@@ -198,14 +271,17 @@ def main(argv=None):
         common.VARIANT_OPTIONS.update(common.VARIANTS[args.variant])
     args.output = args.output or os.path.join("docs", "results", name)
     if not args.report_only:
-        for dataset in args.datasets:
+        for dataset in (common.dataset_key(d, args.size) for d in args.datasets):
+            overrides = recipe_overrides(args, dataset)
             for backbone in args.backbones:
                 for k in args.k:
                     for sampler in args.samplers:
-                        if sampler == "full" and k != args.k[0]:
+                        if sampler in common.WHOLE_INPUT and k != args.k[0]:
                             continue  # the full model does not depend on k
                         for seed in args.seeds:
-                            for option_name in args.options:
+                            # the 3D CNN takes no option set: trained once
+                            volume = sampler in common.VOLUME_METHODS
+                            for option_name in args.options[:1] if volume else args.options:
                                 r = run_one(
                                     dataset,
                                     backbone,
@@ -213,8 +289,9 @@ def main(argv=None):
                                     sampler,
                                     seed,
                                     args.shared,
-                                    args.epochs,
+                                    args.epochs or common.RECIPE["epochs"],
                                     option_name=option_name,
+                                    overrides=overrides,
                                 )
                                 print(
                                     f"{dataset} {backbone} k={k} {r['sampler']} seed={seed}: "
@@ -224,6 +301,17 @@ def main(argv=None):
                                 write_report(args.output)
     write_report(args.output)
     return 0
+
+
+def recipe_overrides(args, dataset):
+    """The recipe overrides of the command line for `dataset` (common.OVERRIDE_TAGS)."""
+    untagged = (common.RECIPE["epochs"], UNTAGGED_EPOCHS.get(dataset))
+    overrides = {
+        "epochs": None if args.epochs in untagged else args.epochs,
+        "learning_rate": args.lr,
+        "descriptor_size": args.descriptor_size,
+    }
+    return {name: value for name, value in overrides.items() if value is not None}
 
 
 if __name__ == "__main__":
