@@ -71,6 +71,7 @@ FLAGS = (
         "volumes: random flips and 90-degree turns; clips: left-right flips, brightness, contrast",
     ),
     ("--no-class-weights", "do not weight the loss by class"),
+    ("--ema", "validate and save an exponential moving average of the weights"),
 )
 
 
@@ -101,6 +102,21 @@ def register(subparsers):
         "--tpu", default=None, help="TPU name or grpc:// address for --strategy tpu"
     )
     parser.add_argument(
+        "--context",
+        type=non_negative_int,
+        default=0,
+        help="each chosen slice carries its C neighbours on each side as channels (2.5D)",
+    )
+    parser.add_argument(
+        "--distill-from",
+        default=None,
+        metavar="MODEL",
+        help="a teacher (model file, run folder or preset, e.g. a full-sequence run): train on "
+        "the labels and on its softened outputs",
+    )
+    parser.add_argument("--distill-alpha", type=fraction, default=0.5, help="teacher weight")
+    parser.add_argument("--distill-temperature", type=positive_float, default=2.0)
+    parser.add_argument(
         "--save-preset",
         default=None,
         metavar="DIR",
@@ -126,6 +142,9 @@ def run(args):
         verbose=args.verbose,
         precise_bn=args.precise_bn,
         augment=args.augment,
+        ema=args.ema,
+        sampler_options={"context": args.context} if args.context else None,
+        distill=_distill(args),
         **{key: getattr(args, flag[2:].replace("-", "_")) for flag, key, _ in OPTIONS},
         **options,
     )
@@ -142,3 +161,13 @@ def run(args):
         metadata = runs.save_run_as_preset(args.output, args.save_preset, data_dir=args.data_dir)
         print(f"preset written to {args.save_preset}; test {metadata['test_metrics']}")
     return 0
+
+
+def _distill(args):
+    if args.distill_from is None:
+        return None
+    return {
+        "teacher": args.distill_from,
+        "alpha": args.distill_alpha,
+        "temperature": args.distill_temperature,
+    }

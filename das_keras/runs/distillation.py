@@ -58,6 +58,40 @@ def distillation_loss(teacher_probabilities, student_probabilities, temperature)
     return ops.mean(divergence) * temperature**2
 
 
+def settings(distill):
+    """The distillation settings of a run, checked and with their defaults filled in.
+
+    Args:
+        distill: a dict with "teacher" (a model file, run folder or preset name, as a string)
+            and optionally "alpha" (in [0, 1]) and "temperature" (> 0).
+
+    Returns:
+        dict {"teacher": str, "alpha": float, "temperature": float}, as run_config.json keeps
+        it.
+
+    Example:
+        >>> settings({"teacher": "runs/full"})
+        {'teacher': 'runs/full', 'alpha': 0.5, 'temperature': 2.0}
+    """
+    if not isinstance(distill, dict) or not isinstance(distill.get("teacher"), str):
+        raise ValueError(
+            '`distill` must be a dict with a "teacher" path or preset name (and optionally '
+            f'"alpha", "temperature"); received distill={distill!r}.'
+        )
+    unknown = sorted(set(distill) - {"teacher", "alpha", "temperature"})
+    if unknown:
+        raise ValueError(
+            f'`distill` takes the keys "teacher", "alpha" and "temperature"; received {unknown}.'
+        )
+    alpha = distill.get("alpha", DEFAULT_ALPHA)
+    temperature = distill.get("temperature", DEFAULT_TEMPERATURE)
+    return {
+        "teacher": distill["teacher"],
+        "alpha": checks.check_fraction(alpha, "distill['alpha']", allow_zero=True),
+        "temperature": checks.check_positive_number(temperature, "distill['temperature']"),
+    }
+
+
 class Distiller(keras.Model):
     """Wraps a student classifier so that `fit` also matches a frozen teacher's outputs.
 
@@ -94,6 +128,7 @@ class Distiller(keras.Model):
         self.teacher.trainable = False
         self.alpha = float(alpha)
         self.temperature = float(temperature)
+        self.built = True  # both models are built: BackupAndRestore needs a built model
 
     def call(self, inputs, training=False):
         return self.student(inputs, training=training)

@@ -29,8 +29,9 @@ import tensorflow as tf
 from das_keras import checks
 from das_keras.data import catalog
 from das_keras.models import build_classifier
-from das_keras.runs import folder, recipe
+from das_keras.runs import distillation, folder, recipe
 from das_keras.runs.config import check_or_write_config
+from das_keras.runs.loading import load_model
 from das_keras.runs.placement import Placement
 
 # Recipe options stored in run_config.json only when they differ from these, so that run
@@ -64,6 +65,7 @@ def train_run(
     precise_bn=False,
     model_options=None,
     ema=False,
+    distill=None,
 ):
     """Trains a classifier, resuming an interrupted run in `output_dir` where it stopped.
 
@@ -115,6 +117,11 @@ def train_run(
         ema: keep an exponential moving average of the weights (Adam's `use_ema`, momentum
             0.99); validation, the checkpoints and the saved model then use the averaged
             weights (`keras.callbacks.SwapEMAWeights`).
+        distill: None, or a dict {"teacher": a model file, run folder or preset (see
+            `load_model`), "alpha": weight of the teacher term (default 0.5), "temperature":
+            (default 2.0)}: the model is trained on the labels and on the frozen teacher's
+            softened outputs (`das_keras.runs.distillation.Distiller`); only the model (the
+            student) is saved. The teacher must take the same inputs and classes.
 
     Returns:
         (model, history): the trained `keras.Model` (best weights) and a dict of per-epoch logs
@@ -142,7 +149,7 @@ def train_run(
         dataset, batch_size, seed, data_dir, size, augment, num_frames, frame_size
     )
     splits.train, splits.val = placement.shard(splits.train), placement.shard(splits.val)
-    model = _build_model(config, splits, placement)
+    model, trained = _build_model(config, splits, placement)
     paths = _paths(output_dir, write_dir, placement)
     callbacks = _callbacks(config, splits.train, paths)
     # Arguments, data and model are checked above and nothing is written before here, so a
@@ -150,8 +157,8 @@ def train_run(
     lock = folder.RunLock(write_dir).acquire()
     try:
         check_or_write_config(write_dir, config)
-        _fit_unless_finished(model, splits, config, callbacks, paths, output_dir, verbose)
-        model.load_weights(paths["best"])
+        _fit_unless_finished(trained, splits, config, callbacks, paths, output_dir, verbose)
+        trained.load_weights(paths["best"])  # the student's weights are the model's
         folder.atomic_write(os.path.join(write_dir, "model.keras"), model.save)
         return model, folder.read_log(paths["log"])
     finally:
@@ -180,6 +187,8 @@ def run_config(arguments):
             config[key] = dict(arguments[key])
     if arguments["ema"]:
         config["ema"] = True
+    if arguments["distill"]:
+        config["distill"] = distillation.settings(arguments["distill"])
     for key, default in OPTIONAL_DEFAULTS.items():
         if arguments[key] != default:
             config[key] = arguments[key]
@@ -239,8 +248,17 @@ def _build_model(config, splits, placement):
             ),
             **config.get("model_options", {}),
         )
-        recipe.compile_model(model, config["learning_rate"], ema=config.get("ema", False))
-    return placement.prepare(model)
+        trained = model
+        if config.get("distill"):  # the student trains inside a wrapper with the teacher
+            teacher = load_model(config["distill"]["teacher"], option="`distill['teacher']`")
+            trained = distillation.Distiller(
+                model,
+                teacher,
+                config["distill"]["alpha"],
+                config["distill"]["temperature"],
+            )
+        recipe.compile_model(trained, config["learning_rate"], ema=config.get("ema", False))
+    return model, placement.prepare(trained)
 
 
 def _paths(output_dir, write_dir, placement):

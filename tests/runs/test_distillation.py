@@ -63,3 +63,39 @@ def test_distiller_refuses_mismatched_models():
         Distiller(student, _models()[1], alpha=1.5)
     with pytest.raises(TypeError, match="`teacher` must be a keras.Model"):
         Distiller(student, "full.keras")
+
+
+def test_train_run_distils_from_a_teacher_run_and_saves_only_the_student(tiny_data, tmp_path):
+    from das_keras import cli
+    from das_keras.runs import read_config, train_run
+
+    teacher_dir, student_dir = tmp_path / "full", tmp_path / "das"
+    train_run(teacher_dir, sampler="full", epochs=1, batch_size=8, verbose=0)
+    args = ["train", "--output", str(student_dir), "--sampler", "das", "--k", "4"]
+    args += ["--epochs", "1", "--batch-size", "8", "--verbose", "0"]
+    args += ["--distill-from", str(teacher_dir), "--distill-alpha", "0.25"]
+    assert cli.main(args) == 0
+    config = read_config(student_dir)
+    assert config["distill"] == {"teacher": str(teacher_dir), "alpha": 0.25, "temperature": 2.0}
+    student = keras.models.load_model(student_dir / "model.keras")
+    assert not isinstance(student, Distiller)
+    assert [layer.__class__.__name__ for layer in student.layers].count("DASLayer") == 1
+    assert student.count_params() < 2 * keras.models.load_model(
+        teacher_dir / "model.keras"
+    ).count_params()
+    # the same command again finds the finished run (same settings) and does not train again
+    assert cli.main(args) == 0
+    with pytest.raises(ValueError, match="distill"):
+        train_run(student_dir, sampler="das", k=4, epochs=1, batch_size=8, verbose=0)
+
+
+def test_distill_settings_are_checked():
+    from das_keras.runs.distillation import settings
+
+    assert settings({"teacher": "t"}) == {"teacher": "t", "alpha": 0.5, "temperature": 2.0}
+    with pytest.raises(ValueError, match='"teacher"'):
+        settings({"alpha": 0.5})
+    with pytest.raises(ValueError, match="temperatur"):
+        settings({"teacher": "t", "temperatur": 2})
+    with pytest.raises(ValueError, match=r"distill\['alpha'\]"):
+        settings({"teacher": "t", "alpha": 2})
