@@ -6,6 +6,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmarks import common, compare
 from das_keras.data import medmnist3d_info
 
@@ -38,6 +40,7 @@ def test_size28_labels_and_cache_folders_are_unchanged():
     assert common.recipe_of("adrenal64") == common.recipe_of("adrenal")
 
 
+@pytest.mark.slow
 def test_compare_trains_size64_rows_apart_from_size28(tmp_path, monkeypatch):
     shared = tmp_path / "shared"
     (shared / "medmnist3d").mkdir(parents=True)
