@@ -118,3 +118,37 @@ def test_no_module_is_too_long(path):
         pytest.skip("being split (issue 18)")
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_MODULE_LINES, f"{path.name}: {lines} lines; split it by concern"
+
+
+# Imports inside functions hide the dependency graph: allowed only for optional extras (with an
+# install hint where they are used), for TensorFlow inside the backend-neutral layers/models, and
+# in commands/ (so that `das-keras --help` starts without TensorFlow).
+OPTIONAL_EXTRAS = {
+    *("PIL", "imageio_ffmpeg", "av", "absl", "huggingface_hub", "tf2onnx", "onnx"),
+    *("onnxruntime", "IPython", "matplotlib", "keras_tuner", "tensorflow_datasets", "medmnist"),
+}
+TENSORFLOW_INSIDE = {"layers", "models"}
+
+
+def _function_level_imports(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for function in ast.walk(tree):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import):
+                    yield node.names[0].name.split(".")[0], node.lineno
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    yield (node.module or "").split(".")[0], node.lineno
+
+
+def test_imports_inside_functions_are_only_for_extras_and_the_cli():
+    found = []
+    for path in _modules():
+        area = _area(path)
+        if area in ("commands", "cli"):
+            continue
+        for top, line in _function_level_imports(path):
+            allowed = top in OPTIONAL_EXTRAS or (top == "tensorflow" and area in TENSORFLOW_INSIDE)
+            if not allowed:
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {top}")
+    assert found == []
