@@ -205,11 +205,13 @@ def markdown(reports):
         "(positive-class probability >= 0.5): mean ± std over the seeds of "
         "docs/results/comparison.json. FLOPs per volume: TensorFlow's graph profiler, millions. "
         "Throughput ratio: CPU volumes / s over the full-sequence model's, measured in one "
-        "process, interleaved. Figures: frontier_<set>.png.",
+        "process, interleaved, on a shared machine whose load average the JSON gives (read the "
+        "ratios rather than absolute figures). Seeds: how many the mean is over. Figures: "
+        "frontier_<set>.png.",
         "",
-        "| data set | sampler | options | k | test AUC | official ACC | MFLOPs | "
+        "| data set | sampler | options | k | seeds | test AUC | official ACC | MFLOPs | "
         "throughput ratio |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for report in reports:
         for r in report["rows"]:
@@ -218,6 +220,7 @@ def markdown(reports):
             options = r["options"] + "".join(f", {n} {v:g}" for n, v in r["overrides"].items())
             lines.append(
                 f"| {report['dataset']} | {r['sampler']} | {options} | {r['k']} | "
+                f"{len(r['seeds'])} | "
                 f"{r['test_auc_mean']:.3f} ± {r['test_auc_std']:.3f} | "
                 f"{r['test_accuracy_mean']:.3f} ± {r['test_accuracy_std']:.3f} | "
                 f"{r['flops']['total'] / 1e6:.1f} | {r['throughput_ratio_to_full']:.2f}x |"
@@ -232,6 +235,9 @@ def parse_args(argv):
     parser.add_argument("--comparison", default=os.path.join("docs", "results", "comparison.json"))
     parser.add_argument("--output-dir", default=os.path.join("docs", "results"))
     measure.add_timing_arguments(parser, rounds=7)
+    parser.add_argument(
+        "--table-only", action="store_true", help="rewrite frontier.md from the JSON files"
+    )
     return parser.parse_args(argv)
 
 
@@ -241,7 +247,7 @@ def main(argv=None):
     with open(args.comparison) as f:
         summary = json.load(f)["summary"]
     timing = {"batch": args.batch, "rounds": args.rounds, "calls": args.calls}
-    for dataset in args.datasets:
+    for dataset in [] if args.table_only else args.datasets:
         keras.utils.set_random_seed(0)
         report = {
             "dataset": dataset,

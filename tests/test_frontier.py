@@ -64,4 +64,4 @@ def test_frontier_writes_figure_json_and_table(tmp_path):
     assert [ref["auc"] for ref in report["references"]] == [0.874, 0.930]
     assert (tmp_path / "frontier_vessel.png").stat().st_size > 10_000
     table = (tmp_path / "frontier.md").read_text()
-    assert "| vessel | das | ctx1_pos | 0.25 | 0.900 ± 0.010 | 0.800 ± 0.010 |" in table
+    assert "| vessel | das | ctx1_pos | 0.25 | 3 | 0.900 ± 0.010 | 0.800 ± 0.010 |" in table
