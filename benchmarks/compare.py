@@ -30,9 +30,6 @@ import time
 
 import numpy as np
 
-if not __package__:  # run by file path (`python benchmarks/compare.py`): see benchmarks/_path.py
-    import _path  # noqa: F401
-
 from benchmarks import common
 from benchmarks.report import write_report
 from benchmarks.volume_run import train_volume_run

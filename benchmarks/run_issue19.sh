@@ -3,7 +3,7 @@
 # samplers with the same context, backbone ours, 3 seeds, one run at a time (resumable: finished
 # runs are cached under runs/compare/ and skipped).
 set -euo pipefail
-C="python benchmarks/compare.py --backbones ours"
+C="python -m benchmarks.compare --backbones ours"
 for dataset in vessel adrenal; do
   for seed in 0 1 2; do
     for k in 0.5 0.25; do
@@ -12,4 +12,4 @@ for dataset in vessel adrenal; do
     done
   done
 done
-python benchmarks/update_readme.py
+python -m benchmarks.update_readme

@@ -12,9 +12,6 @@ import json
 import os
 import sys
 
-if not __package__:  # run by file path (`python benchmarks/update_readme.py`): benchmarks/_path.py
-    import _path  # noqa: F401
-
 from benchmarks.common import SAMPLERS
 from benchmarks.report import recipe_label
 
