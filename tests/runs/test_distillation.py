@@ -80,9 +80,10 @@ def test_train_run_distils_from_a_teacher_run_and_saves_only_the_student(tiny_da
     student = keras.models.load_model(student_dir / "model.keras")
     assert not isinstance(student, Distiller)
     assert [layer.__class__.__name__ for layer in student.layers].count("DASLayer") == 1
-    assert student.count_params() < 2 * keras.models.load_model(
-        teacher_dir / "model.keras"
-    ).count_params()
+    assert (
+        student.count_params()
+        < 2 * keras.models.load_model(teacher_dir / "model.keras").count_params()
+    )
     # the same command again finds the finished run (same settings) and does not train again
     assert cli.main(args) == 0
     with pytest.raises(ValueError, match="distill"):
