@@ -30,7 +30,7 @@ def soften(probabilities, temperature):
         >>> soften(np.array([[0.9, 0.1]], "float32"), 2.0)  # doctest: +SKIP
         array([[0.75, 0.25]], dtype=float32)
     """
-    logits = ops.log(ops.clip(probabilities, _EPSILON, 1.0)) / temperature
+    logits = _safe_log(probabilities) / temperature
     return ops.softmax(logits, axis=-1)
 
 
@@ -52,9 +52,7 @@ def distillation_loss(teacher_probabilities, student_probabilities, temperature)
     """
     teacher = soften(teacher_probabilities, temperature)
     student = soften(student_probabilities, temperature)
-    divergence = ops.sum(
-        teacher * (ops.log(ops.clip(teacher, _EPSILON, 1.0)) - ops.log(student)), axis=-1
-    )
+    divergence = ops.sum(teacher * (_safe_log(teacher) - _safe_log(student)), axis=-1)
     return ops.mean(divergence) * temperature**2
 
 
@@ -140,6 +138,11 @@ class Distiller(keras.Model):
         teacher = ops.stop_gradient(self.teacher(x, training=False))
         kd = distillation_loss(teacher, y_pred, self.temperature)
         return (1.0 - self.alpha) * label_loss + self.alpha * kd
+
+
+def _safe_log(probabilities):
+    """log(p) with p clipped away from 0: a softmax output that underflows stays finite."""
+    return ops.log(ops.clip(probabilities, _EPSILON, 1.0))
 
 
 def _check_models(student, teacher):
