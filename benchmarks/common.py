@@ -81,7 +81,11 @@ SHARED = os.path.join("..", "shared", "data")  # the real data, beside the check
 # --descriptor-size 8`), for choosing a recipe at 64^3 on the validation split: a run with any
 # of them is labelled "<sampler>[+<option set>]@<tag>" ("das+ctx1_pos@ep24_lr0.003"), so that
 # it never mixes with the default recipe's runs; the default recipe's labels carry no tag.
-OVERRIDE_TAGS = {"epochs": "ep", "learning_rate": "lr", "descriptor_size": "ds"}
+# `--image-size N` resizes every slice to N x N before the backbone (a model option; at 64^3 it
+# cuts the backbone's cost 4x at N = 32).
+OVERRIDE_TAGS = {"epochs": "ep", "learning_rate": "lr", "descriptor_size": "ds", "image_size": "px"}
+SAMPLER_OVERRIDES = ("descriptor_size",)  # DAS only
+MODEL_OVERRIDES = ("image_size",)  # slice samplers only (not the 3D CNN)
 
 
 def dataset_key(dataset, size=28):
@@ -141,6 +145,27 @@ def run_dir(dataset, backbone, k, sampler, seed, options=None):
     k_label = "all" if method_of(sampler) in WHOLE_INPUT else f"{k:g}"
     label = sampler_label(sampler, options)
     return os.path.join(RUNS, dataset, backbone, f"k{k_label}", label, f"seed{seed}")
+
+
+def applicable_overrides(overrides, sampler):
+    """The overrides that apply to `sampler`: descriptor_size to DAS only, image_size to the
+    slice samplers only (the 3D CNN sees whole volumes)."""
+    return {
+        name: value
+        for name, value in (overrides or {}).items()
+        if not (name in SAMPLER_OVERRIDES and sampler != "das")
+        and not (name in MODEL_OVERRIDES and sampler in VOLUME_METHODS)
+    }
+
+
+def split_overrides(overrides):
+    """(recipe, sampler, model) keyword arguments of recipe overrides: the recipe's go to
+    train_run, descriptor_size to the sampler, image_size (N -> (N, N)) to build_classifier."""
+    overrides = overrides or {}
+    recipe = {n: v for n, v in overrides.items() if n in RECIPE}
+    sampler = {n: v for n, v in overrides.items() if n in SAMPLER_OVERRIDES}
+    model = {n: (int(v), int(v)) for n, v in overrides.items() if n in MODEL_OVERRIDES}
+    return recipe, sampler, model
 
 
 def option_set(name, sampler):

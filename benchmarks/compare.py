@@ -15,8 +15,8 @@ tables can be rebuilt, and extended, on a machine without the cache:
 
 MedMNIST3D at size 64 (`--size 64`) is its own data set in the cache and the report
 ("adrenal64"). `--samplers volume3d` adds the full-volume 3D CNN (benchmarks/volume_run.py).
-Recipe overrides (`--epochs`, `--lr`, `--descriptor-size`, for choosing a 64^3 recipe on the
-validation split) label their runs "<sampler>@<tag>" (common.OVERRIDE_TAGS):
+Recipe overrides (`--epochs`, `--lr`, `--descriptor-size`, `--image-size`, for choosing a 64^3
+recipe on the validation split) label their runs "<sampler>@<tag>" (common.OVERRIDE_TAGS):
 
     python -m benchmarks.compare --datasets adrenal --size 64 --k 0.25 \
         --samplers das center uniform full volume3d --options default --seeds 0 1 2
@@ -57,16 +57,14 @@ def run_one(
     `sampler` a sampler or "volume3d" (the full-volume 3D CNN, which takes no option set);
     `options` are extra sampler arguments (benchmarks/sensitivity.py: DAS heads and tau0);
     `option_name` names an entry of common.OPTION_SETS (context, position term, EMA, multi-axis);
-    `overrides` recipe overrides (common.OVERRIDE_TAGS; descriptor_size applies to DAS only).
+    `overrides` recipe overrides (common.OVERRIDE_TAGS; descriptor_size applies to DAS only,
+    image_size to the slice samplers only).
     """
     from das_keras.training import read_log, train_run
 
     volume = sampler in common.VOLUME_METHODS
-    overrides = {
-        name: value
-        for name, value in (overrides or {}).items()
-        if name != "descriptor_size" or sampler == "das"
-    }
+    overrides = common.applicable_overrides(overrides, sampler)
+    recipe_overrides, sampler_overrides, model_overrides = common.split_overrides(overrides)
     label = sampler if option_name == "default" or volume else f"{sampler}+{option_name}"
     label += common.override_tag(overrides)
     folder = common.run_dir(dataset, backbone, k, label, seed, options)
@@ -89,12 +87,12 @@ def run_one(
         **common.BACKBONES[backbone],
         **common.RECIPE,
         "epochs": epochs,
-        **{key: value for key, value in overrides.items() if key in common.RECIPE},
+        **recipe_overrides,
         **recipe,  # last: a variant overrides the recipe (its epochs too)
     }
     extra = {} if volume else common.option_set(option_name, sampler)
-    # overrides that are not the recipe's are sampler arguments (descriptor_size)
-    sampler_overrides = {key: v for key, v in overrides.items() if key not in common.RECIPE}
+    if model_overrides:
+        extra["model_options"] = {**extra.get("model_options", {}), **model_overrides}
     if options or sampler_overrides:
         extra["sampler_options"] = {
             **extra.get("sampler_options", {}),
@@ -240,6 +238,13 @@ def parse_args(argv=None):
         help="DAS's descriptor_size (frames pooled to about this many pixels); labels DAS "
         "runs '@ds<n>'",
     )
+    parser.add_argument(
+        "--image-size",
+        type=common.int_at_least(8),
+        default=None,
+        help="resize every slice to N x N before the backbone (slice samplers only); labels "
+        "the runs '@px<N>'",
+    )
     parser.add_argument("--output", default=None, help="default: docs/results/comparison")
     parser.add_argument(
         "--variant",
@@ -307,6 +312,7 @@ def recipe_overrides(args, dataset):
         "epochs": None if args.epochs in untagged else args.epochs,
         "learning_rate": args.lr,
         "descriptor_size": args.descriptor_size,
+        "image_size": args.image_size,
     }
     return {name: value for name, value in overrides.items() if value is not None}
 

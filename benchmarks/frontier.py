@@ -65,10 +65,8 @@ def build_model(label, k, shape, num_classes, backbone, overrides=None):
         inputs = keras.Input(shape)
         return model, keras.Model(inputs, model(FullSequence()(inputs)))
     options = common.option_set(option or "default", sampler)
-    sampler_kwargs = {
-        **options.get("sampler_options", {}),
-        **{n: v for n, v in (overrides or {}).items() if n not in common.RECIPE},
-    }
+    _, sampler_overrides, model_overrides = common.split_overrides(overrides)
+    sampler_kwargs = {**options.get("sampler_options", {}), **sampler_overrides}
     model = build_classifier(
         shape,
         num_classes,
@@ -77,6 +75,7 @@ def build_model(label, k, shape, num_classes, backbone, overrides=None):
         sampler_kwargs=sampler_kwargs or None,
         **common.BACKBONES[backbone],
         **options.get("model_options", {}),
+        **model_overrides,
     )
     return model, None
 

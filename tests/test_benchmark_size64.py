@@ -40,6 +40,18 @@ def test_size28_labels_and_cache_folders_are_unchanged():
     assert common.recipe_of("adrenal64") == common.recipe_of("adrenal")
 
 
+def test_overrides_split_into_recipe_sampler_and_model_arguments():
+    overrides = {"epochs": 24, "descriptor_size": 8, "image_size": 32}
+    assert common.override_tag(overrides) == "@ds8_ep24_px32"
+    assert common.applicable_overrides(overrides, "center") == {"epochs": 24, "image_size": 32}
+    assert common.applicable_overrides(overrides, "volume3d") == {"epochs": 24}
+    assert common.split_overrides(overrides) == (
+        {"epochs": 24},
+        {"descriptor_size": 8},
+        {"image_size": (32, 32)},
+    )
+
+
 @pytest.mark.slow
 def test_compare_trains_size64_rows_apart_from_size28(tmp_path, monkeypatch):
     shared = tmp_path / "shared"
@@ -52,24 +64,27 @@ def test_compare_trains_size64_rows_apart_from_size28(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(common.RECIPE, "epochs", 1)
     argv = "--backbones ours --datasets adrenal --size 64 --k 0.25 --samplers center volume3d "
-    argv += f"--options default --seeds 0 --lr 0.002 --shared {shared} --output {tmp_path}/cmp"
+    argv += "--options default --seeds 0 --lr 0.002 --image-size 16 "
+    argv += f"--shared {shared} --output {tmp_path}/cmp"
     assert compare.main(argv.split()) == 0
 
     summary = json.loads((tmp_path / "cmp.json").read_text())["summary"]
+    # --image-size resizes the slices of the slice samplers only (the 3D CNN sees whole volumes)
     assert sorted(summary) == [
-        "adrenal64/ours/0.25/center@lr0.002",
+        "adrenal64/ours/0.25/center@px16_lr0.002",
         "adrenal64/ours/0.25/volume3d@lr0.002",
     ]
-    center = summary["adrenal64/ours/0.25/center@lr0.002"]
-    assert center["k_slices"] == 16 and center["overrides"] == {"learning_rate": 0.002}
+    center = summary["adrenal64/ours/0.25/center@px16_lr0.002"]
+    assert center["k_slices"] == 16
+    assert center["overrides"] == {"learning_rate": 0.002, "image_size": 16}
     assert summary["adrenal64/ours/0.25/volume3d@lr0.002"]["k_slices"] == 64
     runs = tmp_path / "runs" / "compare" / "adrenal64" / "ours"
-    result = json.loads((runs / "k0.25" / "center@lr0.002" / "seed0" / "result.json").read_text())
+    center_dir = runs / "k0.25" / "center@px16_lr0.002" / "seed0"
+    result = json.loads((center_dir / "result.json").read_text())
     assert result["size"] == 64 and result["dataset"] == "adrenal64"
     assert 0.0 <= result["test"]["auc"] <= 1.0
-    config = json.loads(
-        (runs / "k0.25" / "center@lr0.002" / "seed0" / "run_config.json").read_text()
-    )
+    config = json.loads((center_dir / "run_config.json").read_text())
     assert (config["size"], config["learning_rate"], config["epochs"]) == (64, 0.002, 1)
+    assert config["model_options"]["image_size"] == [16, 16]
     assert (runs / "kall" / "volume3d@lr0.002" / "seed0" / "model.keras").is_file()
     assert "## adrenal64, backbone ours, k = 25% of T" in (tmp_path / "cmp.md").read_text()
