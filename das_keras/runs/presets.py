@@ -10,6 +10,7 @@ Example:
 import os
 
 from das_keras import zoo
+from das_keras.calibration import with_prior_correction
 from das_keras.data import catalog
 from das_keras.models import sampler_of
 from das_keras.runs import folder
@@ -54,11 +55,26 @@ def preset_metadata(model, dataset, sampler, recipe, val_metrics, test_metrics, 
     }
 
 
-def save_run_as_preset(run_dir, directory, name=None, description=None, data_dir=None):
+def save_run_as_preset(
+    run_dir,
+    directory,
+    name=None,
+    description=None,
+    data_dir=None,
+    prior_correction=False,
+    **fields,
+):
     """Evaluates a finished `train_run` folder and saves its model as a zoo preset.
 
     The test split is evaluated once here, for the published number; the validation metrics
     are stored beside it.
+
+    With `prior_correction`, a run trained with class weights is saved with a
+    `das_keras.calibration.PriorCorrection` layer after its softmax: the weights' shift toward the
+    rare class is undone, so the preset's probabilities are calibrated to the class prior and
+    thresholding them (MedMNIST's ACC, argmax) is meaningful; the AUC is unchanged. The metadata
+    then records the weights ("prior_correction") and the test metrics without the correction
+    ("test_metrics_uncorrected"), so both decision rules are reported.
 
     Args:
         run_dir: folder of a finished `train_run` (holds run_config.json and model.keras).
@@ -66,6 +82,9 @@ def save_run_as_preset(run_dir, directory, name=None, description=None, data_dir
         name: preset name; default the folder's name.
         description: one line for the zoo table.
         data_dir: data folder of the run's data set.
+        prior_correction: undo the class weights' prior shift in the saved outputs (above);
+            ignored for a run trained without class weights.
+        **fields: extra metadata keys (e.g. the recipe's metrics over seeds, cost figures).
 
     Returns:
         The metadata written (see `das_keras.zoo.save`).
@@ -84,6 +103,13 @@ def save_run_as_preset(run_dir, directory, name=None, description=None, data_dir
         "num_frames": config["num_frames"],
         "frame_size": config["frame_size"],
     }
+    if prior_correction and config.get("class_weighting"):
+        weights = catalog.class_weights(dataset, config["size"], data_dir)
+        if weights:
+            uncorrected = evaluate_run(model, dataset, "test", config["batch_size"], **options)
+            fields["test_metrics_uncorrected"] = _rounded(uncorrected)
+            fields["prior_correction"] = [round(weights[c], 6) for c in sorted(weights)]
+            model = with_prior_correction(model, weights)
     val, test = (
         _rounded(evaluate_run(model, dataset, split, config["batch_size"], **options))
         for split in ("val", "test")
@@ -95,6 +121,7 @@ def save_run_as_preset(run_dir, directory, name=None, description=None, data_dir
         "selection": "lowest validation loss",
     }
     fields = {
+        **fields,
         "name": name,
         "evaluate": f"das-keras zoo evaluate {name} --data-dir <folder of the {dataset} data>",
     }

@@ -71,6 +71,29 @@ def test_a_run_saved_as_a_preset_loads_and_evaluates(tiny_data, tmp_path, capsys
     assert "| synthetic | test | 16 |" in capsys.readouterr().out
 
 
+def test_a_preset_saved_with_prior_correction_undoes_the_class_weights(
+    tiny_data, tmp_path, monkeypatch
+):
+    from das_keras import calibration, zoo
+    from das_keras.data import catalog
+    from das_keras.runs import load_model, save_run_as_preset, train_run
+
+    run, preset = tmp_path / "run", tmp_path / "preset"
+    train_run(run, sampler="uniform", k=4, epochs=1, batch_size=8, verbose=0)
+    weights = {0: 0.6, 1: 3.0}  # as if class 1 were rare in the training split
+    monkeypatch.setattr(catalog, "class_weights", lambda *args, **kwargs: weights)
+    metadata = save_run_as_preset(run, preset, prior_correction=True, seeds_note="kept")
+    assert metadata["prior_correction"] == [0.6, 3.0] and metadata["seeds_note"] == "kept"
+    raw, corrected = metadata["test_metrics_uncorrected"], metadata["test_metrics"]
+    assert corrected["auc"] == pytest.approx(raw["auc"], abs=1e-6)  # ranking unchanged
+    x = np.random.default_rng(0).random((6, *SHAPE), "float32")
+    p_raw = np.asarray(load_model(run)(x, training=False))
+    p_preset = np.asarray(zoo.load(preset)(x, training=False))
+    expected = calibration.prior_correction(p_raw, weights)
+    np.testing.assert_allclose(p_preset, expected, atol=1e-5)
+    assert p_preset[:, 1].mean() < p_raw[:, 1].mean()  # toward the prior: class 1 is rare
+
+
 def test_sampler_kwargs_follow_the_class_attribute(test_sampler):
     from das_keras.runs.recipe import sampler_kwargs
 
