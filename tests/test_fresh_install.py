@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 MEDMNIST = SHARED_DATA / "medmnist3d"
-PRESET = "das_vesselmnist3d_28"
+PRESET = "das_vesselmnist3d_28_k25"
 NO_DATA = f"real data not found at {SHARED_DATA} (only on the project's machines)"
 
 

@@ -60,7 +60,7 @@ def test_wheel_holds_licence_and_redistributable_presets_only(dist):
     _, wheel = dist
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
-    assert "das_vesselmnist3d_28" in SHIPPED and "das_synthetic" in SHIPPED
+    assert "das_vesselmnist3d_28_k25" in SHIPPED and "das_synthetic" in SHIPPED
     for preset in SHIPPED:
         for file in (*zoo.CHECKED_FILES, zoo.MANIFEST_FILE):
             assert f"das_keras/presets/{preset}/{file}" in names
@@ -94,7 +94,7 @@ def test_the_wheel_alone_lists_and_loads_its_presets(dist, tmp_path):
         f"assert pathlib.Path(dk.__file__).is_relative_to({str(site)!r}), dk.__file__; "
         "names = dk.zoo.list_presets(); print(names); "
         "m = dk.zoo.load('das_synthetic', num_classes=3); print(m.output_shape); "
-        "print(dk.zoo.source_of('das_pocus'))"
+        "print(dk.zoo.source_of('full_pocus'))"
     )
     env = {**os.environ, "PYTHONPATH": str(site), "TF_CPP_MIN_LOG_LEVEL": "3"}
     env.pop("DAS_KERAS_ZOO", None)
@@ -105,4 +105,4 @@ def test_the_wheel_alone_lists_and_loads_its_presets(dist, tmp_path):
     lines = result.stdout.strip().splitlines()
     assert eval(lines[-3]) == sorted({*SHIPPED, *zoo.catalog()})
     assert lines[-2] == "(None, 3)"
-    assert lines[-1] == "hf://das-keras/das_pocus"
+    assert lines[-1] == "hf://das-keras/full_pocus"

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,47 @@ def test_preset_reproduces_its_published_test_metrics(name, request):
     assert metadata["keras_version"] and metadata["das_keras_version"] and metadata["license"]
     if metadata["dataset"] == "pocus":
         assert "non-commercial" in metadata["license"].lower()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in PRESETS if n.startswith("das_")])
+def test_every_das_preset_explains_and_exports_to_onnx(name, tmp_path, capsys):
+    """`das-keras explain` draws its selection on a volume, and `das-keras export --verify`
+    matches Keras in ONNX Runtime (outputs within 1e-4, identical indices)."""
+    from das_keras.cli import main
+
+    shape = zoo.load_metadata(name)["input_shape"]
+    volume = tmp_path / "volume.npy"
+    np.save(volume, np.random.default_rng(0).random(shape).astype("float32"))
+    figure = tmp_path / "explain.png"
+    argv = ["explain", "--preset", name, "--input", str(volume), "--output", str(figure)]
+    assert main(argv) == 0
+    assert figure.stat().st_size > 1000
+    onnx_file = tmp_path / "model.onnx"
+    argv = ["export", "--preset", name, "--output", str(onnx_file), "--indices", "--verify"]
+    assert main([*argv, "--batch-size", "4", "--num-batches", "1"]) == 0, capsys.readouterr()
+    assert onnx_file.stat().st_size > 10_000
+
+
+def test_retired_names_load_their_successors_with_a_warning(tmp_path, monkeypatch):
+    _, folder = _tiny_preset(tmp_path)
+    monkeypatch.setitem(zoo.ALIASES, "tiny_old", "tiny")
+    monkeypatch.setenv("DAS_KERAS_ZOO", str(tmp_path))
+    assert "tiny_old" not in zoo.list_presets()  # only real presets are listed
+    with pytest.warns(FutureWarning, match="'tiny_old' is retired.*loads 'tiny'"):
+        assert zoo.preset_dir("tiny_old") == folder
+    with pytest.warns(FutureWarning):
+        assert zoo.load_metadata("tiny_old")["name"] == "tiny"
+    with pytest.warns(FutureWarning):
+        assert zoo.source_of("tiny_old") == str(folder)
+    # a preset that still exists under the old name is loaded as it is, without a warning
+    shutil.copytree(folder, tmp_path / "tiny_old")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert zoo.preset_dir("tiny_old") == tmp_path / "tiny_old"
+    # every shipped retired name loads: its successor exists, or it is still a preset itself
+    for old, new in zoo.ALIASES.items():
+        assert new in zoo.list_presets() or old in zoo.list_presets(), (old, new)
 
 
 def test_tampered_weights_fail_with_the_file_named(tmp_path):
@@ -202,7 +244,7 @@ def test_preprocessing_spec_is_saved_and_checks_inputs(tmp_path):
     assert spec == zoo.preprocessing(folder)
     assert spec["input_shape"] == [8, 16, 16, 1] and spec["input_range"] == [0.0, 1.0]
     assert spec["slice_axis"] == 1 and spec["channels"] == 1 and spec["dtype"] == "float32"
-    assert zoo.preprocessing("das_vesselmnist3d_28")["input_shape"] == [28, 28, 28, 1]
+    assert zoo.preprocessing("das_vesselmnist3d_28_k25")["input_shape"] == [28, 28, 28, 1]
     good = np.zeros((2, 8, 16, 16, 1), "float32")
     assert zoo.check_inputs(folder, good) is good
     with pytest.raises(ValueError, match=r"ranges over \[0, 255\].*expects \[0.0, 1.0\]"):
@@ -219,7 +261,7 @@ def test_shipped_presets_verify_and_may_be_redistributed():
         for p in zoo.resolve.BUILTIN_DIR.iterdir()
         if p.is_dir() and (p / zoo.METADATA_FILE).is_file()
     )
-    assert "das_vesselmnist3d_28" in shipped and "das_synthetic" in shipped
+    assert "das_vesselmnist3d_28_k25" in shipped and "das_synthetic" in shipped
     for name in shipped:
         folder = zoo.resolve.BUILTIN_DIR / name
         zoo.verify(folder)

@@ -134,25 +134,25 @@ def test_hub_handle_without_huggingface_hub_says_what_to_install(monkeypatch):
 def test_catalog_preset_without_a_checkout_loads_from_its_handle(tmp_path, monkeypatch):
     """As after `pip install` of the wheel: no zoo/ folder, the POCUS presets by handle only."""
     catalog = zoo.catalog()
-    if "das_pocus" not in catalog or not (zoo.resolve.SOURCE_ZOO_DIR / "das_pocus").is_dir():
-        pytest.skip("needs the das_pocus preset of a das-keras checkout (zoo/das_pocus)")
-    published = tmp_path / "das_pocus"
-    shutil.copytree(zoo.resolve.SOURCE_ZOO_DIR / "das_pocus", published)
+    if "full_pocus" not in catalog or not (zoo.resolve.SOURCE_ZOO_DIR / "full_pocus").is_dir():
+        pytest.skip("needs the full_pocus preset of a das-keras checkout (zoo/full_pocus)")
+    published = tmp_path / "full_pocus"
+    shutil.copytree(zoo.resolve.SOURCE_ZOO_DIR / "full_pocus", published)
     monkeypatch.setattr(zoo.resolve, "SOURCE_ZOO_DIR", tmp_path / "no_checkout")
     monkeypatch.delenv("DAS_KERAS_ZOO", raising=False)
-    assert "das_pocus" in zoo.list_presets()
-    assert "Non-commercial" in zoo.load_metadata("das_pocus")["license"]
-    assert zoo.source_of("das_pocus") == "hf://das-keras/das_pocus"
+    assert "full_pocus" in zoo.list_presets()
+    assert "Non-commercial" in zoo.load_metadata("full_pocus")["license"]
+    assert zoo.source_of("full_pocus") == "hf://das-keras/full_pocus"
     with pytest.raises(zoo.PresetError, match="not shipped with the package.*DAS_KERAS_ZOO"):
         _fake_hub(monkeypatch, {})
-        zoo.load("das_pocus")
-    _fake_hub(monkeypatch, {"das-keras/das_pocus": published})
-    assert zoo.load("das_pocus", compile=False).output_shape == (None, 3)
+        zoo.load("full_pocus")
+    _fake_hub(monkeypatch, {"das-keras/full_pocus": published})
+    assert zoo.load("full_pocus", compile=False).output_shape == (None, 3)
     config = published / zoo.CONFIG_FILE
     config.write_text(config.read_text().replace('"softmax"', '"linear"'))
     zoo.write_manifest(published)  # consistent with itself, but not with the catalog
     with pytest.raises(zoo.PresetError, match="differs from the one in das-keras's catalog"):
-        zoo.load("das_pocus")
+        zoo.load("full_pocus")
 
 
 def test_zoo_upload_command_publishes_a_loadable_preset(tiny, tmp_path, monkeypatch, capsys):

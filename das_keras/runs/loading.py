@@ -5,7 +5,7 @@ Every entry point that takes a trained model (`das-keras evaluate`, `explain`, `
 
 Example:
     >>> model = load_model("runs/vessel")  # doctest: +SKIP
-    >>> model = load_model("das_vesselmnist3d_28")  # doctest: +SKIP
+    >>> model = load_model("das_vesselmnist3d_28_k25")  # doctest: +SKIP
 """
 
 import os
@@ -72,7 +72,7 @@ def model_source(path_or_preset):
         the source does not say (a bare `.keras` file outside a run folder).
 
     Example:
-        >>> model_source("das_vesselmnist3d_28")["dataset"]  # doctest: +SKIP
+        >>> model_source("das_vesselmnist3d_28_k25")["dataset"]  # doctest: +SKIP
         'vessel'
     """
     path = os.fspath(path_or_preset)

@@ -16,7 +16,7 @@ the catalog of presets published elsewhere), a folder, an archive URL with its s
 Example:
     >>> import das_keras as dk  # doctest: +SKIP
     >>> dk.zoo.list_presets("das_*")  # doctest: +SKIP
-    >>> model = dk.zoo.load("das_vesselmnist3d_28", num_classes=3)  # doctest: +SKIP
+    >>> model = dk.zoo.load("das_vesselmnist3d_28_k25", num_classes=3)  # doctest: +SKIP
 """
 
 from das_keras.zoo.files import (
@@ -42,9 +42,18 @@ from das_keras.zoo.loading import (
     with_new_head,
 )
 from das_keras.zoo.remote import upload
-from das_keras.zoo.resolve import catalog, list_presets, preset_dir, source_of, zoo_dirs
+from das_keras.zoo.resolve import (
+    ALIASES,
+    catalog,
+    list_presets,
+    preset_dir,
+    source_of,
+    successor,
+    zoo_dirs,
+)
 
 __all__ = [
+    "ALIASES",
     "CHECKED_FILES",
     "CONFIG_FILE",
     "MANIFEST_FILE",
@@ -64,6 +73,7 @@ __all__ = [
     "save",
     "sha256_of",
     "source_of",
+    "successor",
     "upload",
     "verify",
     "with_new_head",

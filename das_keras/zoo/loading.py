@@ -89,7 +89,7 @@ def preprocessing(preset):
         batched input), layout, channels, scaling.
 
     Example:
-        >>> preprocessing("das_vesselmnist3d_28")["input_shape"]  # doctest: +SKIP
+        >>> preprocessing("das_vesselmnist3d_28_k25")["input_shape"]  # doctest: +SKIP
         [28, 28, 28, 1]
     """
     metadata = preset if isinstance(preset, dict) else load_metadata(preset)
@@ -156,8 +156,8 @@ def load(preset, compile=True, num_classes=None):
             (each error names the file).
 
     Example:
-        >>> model = load("das_vesselmnist3d_28")  # doctest: +SKIP
-        >>> model = load("das_vesselmnist3d_28", num_classes=5)  # new head  # doctest: +SKIP
+        >>> model = load("das_vesselmnist3d_28_k25")  # doctest: +SKIP
+        >>> model = load("das_vesselmnist3d_28_k25", num_classes=5)  # new head  # doctest: +SKIP
     """
     checks.check_positive_int(num_classes, "num_classes", minimum=2, allow_none=True)
     folder = resolve.preset_dir(preset)

@@ -8,11 +8,13 @@ A string is resolved in this order:
    `$DAS_KERAS_ZOO` (os.pathsep-separated), then the `zoo/` folder of a source checkout, then the
    catalog of presets published elsewhere (non-commercial ones, which the wheel may not carry).
 A folder in the working directory is never taken for a name: write `./name` to load it.
+4. A retired name of `ALIASES`: its successor, with a FutureWarning (kept for one release).
 """
 
 import fnmatch
 import json
 import os
+import warnings
 from difflib import get_close_matches
 from pathlib import Path
 
@@ -23,6 +25,13 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 BUILTIN_DIR = PACKAGE_DIR / "presets"
 SOURCE_ZOO_DIR = PACKAGE_DIR.parent / "zoo"  # exists in a source checkout only
 CATALOG_FILE = BUILTIN_DIR / "catalog.json"
+# Retired preset names -> their successors, loadable for one release. The DAS presets at k = 50%
+# now carry k in their names, beside the k = 25% ones (benchmarks/frontier_presets.py).
+ALIASES = {
+    "das_vesselmnist3d_28": "das_vesselmnist3d_28_k50",
+    "das_adrenalmnist3d_28": "das_adrenalmnist3d_28_k50",
+    "das_pocus": "das_pocus_k50",
+}
 
 
 def zoo_dirs():
@@ -53,7 +62,7 @@ def list_presets(pattern=None):
 
     Example:
         >>> list_presets("*vessel*")  # doctest: +SKIP
-        ['das_vesselmnist3d_28', 'full_vesselmnist3d_28']
+        ['das_vesselmnist3d_28_k25', 'das_vesselmnist3d_28_k50', 'full_vesselmnist3d_28']
     """
     names = set(catalog())
     for folder in zoo_dirs():
@@ -82,8 +91,34 @@ def source_of(name):
         return str(folder)
     if name in catalog():
         return catalog()[name]["source"]
+    if name in ALIASES:
+        return source_of(successor(name))
     preset_dir(name)  # raises the unknown-name error
     return None
+
+
+def successor(name):
+    """The preset that a retired name (`ALIASES`) now loads, with a FutureWarning.
+
+    Args:
+        name: a key of `ALIASES`.
+
+    Returns:
+        str, the successor's name.
+
+    Example:
+        >>> successor("das_pocus")  # doctest: +SKIP
+        'das_pocus_k50'
+    """
+    new = ALIASES[name]
+    warnings.warn(
+        f"The preset name {name!r} is retired and will be removed in the next release; it now "
+        f"loads {new!r}. Use that name (or the k = 25% preset beside it, see "
+        "`das_keras.zoo.list_presets('das_*')`).",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return new
 
 
 def preset_dir(preset):
@@ -120,6 +155,8 @@ def preset_dir(preset):
         return folder
     if preset in catalog():
         return _from_catalog(preset)
+    if preset in ALIASES:
+        return preset_dir(successor(preset))
     raise PresetError(_unknown_name_message(preset))
 
 
