@@ -75,6 +75,19 @@ OPTION_SETS = {
         "model": {"slice_axes": [1, 2, 3]},
     },
     "ctx1_axes3": {"sampler": {"context": 1}, "model": {"slice_axes": [1, 2, 3]}},
+    # distillation from the data set's full-sequence zoo preset (TEACHERS), alpha 0.5, T = 2
+    "ctx1_pos_kd": {
+        "sampler": {"context": 1},
+        "das": DAS_POSITIONS,
+        "train": {"distill": {"teacher": "<full preset>"}},
+    },
+}
+# The teacher of the distillation option sets: the full-sequence preset of each data set (the
+# seed-0 run of the plain recipe, benchmarks/train_zoo.py).
+TEACHERS = {
+    "vessel": "full_vesselmnist3d_28",
+    "adrenal": "full_adrenalmnist3d_28",
+    "pocus": "full_pocus",
 }
 SHARED = os.path.join("..", "shared", "data")  # the real data, beside the checkout
 # Recipe overrides from the command line (`python -m benchmarks.compare --epochs 24 --lr 3e-3
@@ -168,14 +181,23 @@ def split_overrides(overrides):
     return recipe, sampler, model
 
 
-def option_set(name, sampler):
-    """train_run keyword arguments of an option set for one sampler."""
+def option_set(name, sampler, dataset=None):
+    """train_run keyword arguments of an option set for one sampler. `dataset` (a report key) picks
+    the teacher of a distillation option set (TEACHERS); without it, the teacher is left as a
+    placeholder (for callers that build models only)."""
     spec = OPTION_SETS[name]
     sampler_options = {
         **spec.get("sampler", {}),
         **(spec.get("das", {}) if sampler == "das" else {}),
     }
     kwargs = dict(spec.get("train", {}))
+    if "distill" in kwargs and dataset is not None:  # no data set: model settings only
+        if dataset not in TEACHERS:
+            raise ValueError(
+                f"option set {name!r} distils from a full preset of {sorted(TEACHERS)}; "
+                f"received dataset={dataset!r}."
+            )
+        kwargs["distill"] = {**kwargs["distill"], "teacher": TEACHERS[dataset]}
     if sampler_options:
         kwargs["sampler_options"] = sampler_options
     if spec.get("model"):

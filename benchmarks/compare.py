@@ -90,7 +90,7 @@ def run_one(
         **recipe_overrides,
         **recipe,  # last: a variant overrides the recipe (its epochs too)
     }
-    extra = {} if volume else common.option_set(option_name, sampler)
+    extra = {} if volume else common.option_set(option_name, sampler, dataset)
     if model_overrides:
         extra["model_options"] = {**extra.get("model_options", {}), **model_overrides}
     if options or sampler_overrides:

@@ -40,6 +40,18 @@ def test_size28_labels_and_cache_folders_are_unchanged():
     assert common.recipe_of("adrenal64") == common.recipe_of("adrenal")
 
 
+def test_the_distillation_option_set_takes_the_data_sets_full_preset_as_teacher():
+    options = common.option_set("ctx1_pos_kd", "das", "vessel")
+    assert options["distill"] == {"teacher": "full_vesselmnist3d_28"}
+    assert options["sampler_options"] == {"context": 1, **common.DAS_POSITIONS}
+    assert common.option_set("ctx1_pos_kd", "center", "pocus")["distill"]["teacher"] == (
+        "full_pocus"
+    )
+    with pytest.raises(ValueError, match="adrenal64"):  # no 64^3 teacher
+        common.option_set("ctx1_pos_kd", "das", "adrenal64")
+    assert "sampler_options" in common.option_set("ctx1_pos_kd", "das")  # models only
+
+
 def test_overrides_split_into_recipe_sampler_and_model_arguments():
     overrides = {"epochs": 24, "descriptor_size": 8, "image_size": 32}
     assert common.override_tag(overrides) == "@ds8_ep24_px32"
