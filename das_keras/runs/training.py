@@ -224,6 +224,8 @@ def _check_arguments(config, placement):
     checks.check_positive_int(config["patience"], "patience", minimum=0)
     checks.check_positive_number(config["learning_rate"], "learning_rate")
     checks.check_choice(config.get("lr_schedule", "constant"), "lr_schedule", recipe.LR_SCHEDULES)
+    if config["k"] is not None:  # its type and lower bound now; against T once the data is read
+        checks.resolve_k(config["k"], None)
     placement.check_batch_size(config["batch_size"])
     if config.get("precise_bn") and placement.distributed:
         raise ValueError(

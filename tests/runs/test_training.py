@@ -148,6 +148,21 @@ def test_precise_bn_with_a_strategy_is_refused_before_training(tmp_path):
     assert not (tmp_path / "run" / "run_config.json").exists()
 
 
+def test_a_fraction_k_out_of_range_is_refused_before_any_data_is_read(tmp_path, monkeypatch):
+    from das_keras.data import catalog
+    from das_keras.runs import train_run
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("the data must not be read for a k out of range")
+
+    monkeypatch.setattr(catalog, "load_splits", no_data)
+    with pytest.raises(ValueError, match=r"`k` as a fraction of T must be in \(0, 1\]; .*1\.5"):
+        train_run(tmp_path / "run", "vessel", k=1.5)
+    with pytest.raises(ValueError, match="`k` must be >= 1"):
+        train_run(tmp_path / "run", "vessel", k=0)
+    assert not (tmp_path / "run").exists()
+
+
 def test_unknown_dataset_names_the_argument(tmp_path):
     from das_keras.data.catalog import load_splits
 
