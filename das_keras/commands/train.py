@@ -108,6 +108,19 @@ def register(subparsers):
         help="each chosen slice carries its C neighbours on each side as channels (2.5D)",
     )
     parser.add_argument(
+        "--learned-positions",
+        action="store_true",
+        help="DAS only: add a learned per-position term to its scores (our extension; the zoo's "
+        "DAS presets use it with --context 1)",
+    )
+    parser.add_argument(
+        "--position-prior",
+        type=positive_float,
+        default=4.0,
+        help="with --learned-positions: the term's initial height at the middle of T, a central "
+        "window the training may move (the zoo's: 4)",
+    )
+    parser.add_argument(
         "--distill-from",
         default=None,
         metavar="MODEL",
@@ -122,6 +135,12 @@ def register(subparsers):
         metavar="DIR",
         help="also evaluate on the test split and save the model as a zoo preset folder",
     )
+    parser.add_argument(
+        "--prior-correction",
+        action="store_true",
+        help="with --save-preset: the preset's outputs undo the class weights' prior shift, so "
+        "that thresholding them (MedMNIST's ACC) is meaningful (das_keras.calibration)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -129,6 +148,13 @@ def run(args):
     # Imported here, not at the top: `das-keras --help` builds this parser without TensorFlow.
     from das_keras import runs
 
+    if args.learned_positions and args.sampler != "das":
+        raise ValueError(
+            f"`--learned-positions` applies to --sampler das only; received --sampler "
+            f"{args.sampler}."
+        )
+    if args.prior_correction and not args.save_preset:
+        raise ValueError("`--prior-correction` applies to the preset of `--save-preset DIR`.")
     # The placement first: multi-worker and TPU strategies must exist before TensorFlow runs.
     one_device = args.strategy == "default" and not args.tpu
     placement = runs.Placement(None if one_device else args.strategy, tpu=args.tpu)
@@ -143,7 +169,7 @@ def run(args):
         precise_bn=args.precise_bn,
         augment=args.augment,
         ema=args.ema,
-        sampler_options={"context": args.context} if args.context else None,
+        sampler_options=_sampler_options(args),
         distill=_distill(args),
         **{key: getattr(args, flag[2:].replace("-", "_")) for flag, key, _ in OPTIONS},
         **options,
@@ -158,9 +184,21 @@ def run(args):
         f"{metrics['balanced_accuracy']:.4f}, AUC {metrics['auc']:.4f}"
     )
     if args.save_preset:
-        metadata = runs.save_run_as_preset(args.output, args.save_preset, data_dir=args.data_dir)
+        metadata = runs.save_run_as_preset(
+            args.output,
+            args.save_preset,
+            data_dir=args.data_dir,
+            prior_correction=args.prior_correction,
+        )
         print(f"preset written to {args.save_preset}; test {metadata['test_metrics']}")
     return 0
+
+
+def _sampler_options(args):
+    options = {"context": args.context} if args.context else {}
+    if args.learned_positions:
+        options.update(learned_positions=True, position_prior=args.position_prior)
+    return options or None
 
 
 def _distill(args):

@@ -1,5 +1,6 @@
 """das_keras.runs: the recipe, the placement, load_model, a registered sampler through the CLI."""
 
+import json
 import math
 import os
 import warnings
@@ -92,6 +93,35 @@ def test_a_preset_saved_with_prior_correction_undoes_the_class_weights(
     expected = calibration.prior_correction(p_raw, weights)
     np.testing.assert_allclose(p_preset, expected, atol=1e-5)
     assert p_preset[:, 1].mean() < p_raw[:, 1].mean()  # toward the prior: class 1 is rare
+
+
+def test_the_zoo_das_recipe_through_the_cli(tiny_data, tmp_path, monkeypatch, capsys):
+    from das_keras import cli, zoo
+    from das_keras.data import catalog
+    from das_keras.models import sampler_of
+
+    monkeypatch.setattr(catalog, "class_weights", lambda *args, **kwargs: {0: 0.6, 1: 3.0})
+    run, preset = tmp_path / "run", tmp_path / "preset"
+    argv = ["train", "--output", str(run), "--sampler", "das", "--k", "4", "--context", "1"]
+    argv += ["--learned-positions", "--epochs", "1", "--batch-size", "8", "--verbose", "0"]
+    argv += ["--save-preset", str(preset), "--prior-correction"]
+    assert cli.main(argv) == 0
+    config = json.loads((run / "run_config.json").read_text())
+    assert config["sampler_options"] == {
+        "context": 1,
+        "learned_positions": True,
+        "position_prior": 4.0,
+    }
+    sampler = sampler_of(zoo.load(preset))
+    assert sampler.learned_positions and sampler.context == 1
+    assert zoo.load_metadata(preset)["prior_correction"] == [0.6, 3.0]
+    # options that do not apply are refused before anything is trained
+    bad = ["train", "--output", str(tmp_path / "x"), "--sampler", "center", "--learned-positions"]
+    assert cli.main(bad) == 2
+    assert "--learned-positions` applies to --sampler das only" in capsys.readouterr().err
+    assert cli.main(["train", "--output", str(tmp_path / "y"), "--prior-correction"]) == 2
+    assert "--save-preset" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
 
 
 def test_sampler_kwargs_follow_the_class_attribute(test_sampler):
