@@ -159,10 +159,10 @@ def load_splits(args, seed=0, augment=False):
 
 
 def metrics_table(metrics):
-    """One evaluation as a Markdown table."""
+    """One evaluation as a Markdown table ("ACC": argmax accuracy, MedMNIST's official ACC)."""
     return "\n".join(
         [
-            "| data set | split | n | balanced acc. | AUC | accuracy |",
+            "| data set | split | n | balanced acc. | AUC | ACC (argmax; MedMNIST's) |",
             "|---|---|---|---|---|---|",
             f"| {metrics['dataset']} | {metrics['split']} | {metrics['num_samples']} "
             f"| {metrics['balanced_accuracy']:.4f} | {metrics['auc']:.4f} "

@@ -18,8 +18,9 @@ DATA_ARGUMENTS = {
 def register(subparsers):
     parser = subparsers.add_parser(
         "evaluate",
-        help="balanced accuracy and AUC of a trained model on a split",
-        description="Balanced accuracy and AUC of a trained model on one split. The data set "
+        help="balanced accuracy, AUC and ACC of a trained model on a split",
+        description="Balanced accuracy, AUC and ACC (argmax accuracy: MedMNIST's official ACC "
+        "for the binary sets) of a trained model on one split. The data set "
         "and its shape come from the run folder's run_config.json (--model RUN) or the "
         "preset's metadata (--preset NAME) unless given here.",
     )
