@@ -48,6 +48,8 @@ def check_or_write_config(folder, config, write=True, name=CONFIG_NAME, defaults
         return
     with open(path) as f:
         previous = json.load(f)
+    # compared as the file stores it: a tuple (image_size=(32, 32)) reads back as a list
+    config = json.loads(json.dumps(config, default=str))
     defaults = defaults or {}
     changed = sorted(
         f"{key}: {previous.get(key, defaults.get(key))!r} -> {config.get(key, defaults.get(key))!r}"

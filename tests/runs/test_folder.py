@@ -255,3 +255,13 @@ def test_reconcile_drops_log_rows_beyond_the_backup_and_stamps_old_best_weights(
     assert stored_value(best) == pytest.approx(0.4)
     model.load_weights(best)  # the stamp leaves a loadable weights file
     assert np.isfinite(model.get_weights()[0]).all()
+
+
+def test_a_run_config_with_tuples_resumes_as_the_file_stores_it(tmp_path):
+    from das_keras.runs.config import check_or_write_config
+
+    config = {"k": 0.25, "model_options": {"image_size": (32, 32)}}
+    check_or_write_config(tmp_path, config)  # written: the tuple becomes a JSON list
+    check_or_write_config(tmp_path, config, write=False)  # the same settings: accepted
+    with pytest.raises(ValueError, match=r"model_options: .*\[32, 32\].*\[16, 16\]"):
+        check_or_write_config(tmp_path, {"k": 0.25, "model_options": {"image_size": (16, 16)}})
