@@ -9,13 +9,13 @@ Example:
 
 import os
 
-from das_keras import zoo
-from das_keras.calibration import with_prior_correction
+from das_keras import calibration, zoo
 from das_keras.data import catalog
+from das_keras.evaluation import classification_metrics
 from das_keras.models import sampler_of
 from das_keras.runs import folder
 from das_keras.runs.config import CONFIG_NAME, read_config
-from das_keras.runs.evaluation import evaluate_run
+from das_keras.runs.evaluation import predict_split
 from das_keras.runs.loading import load_model
 
 
@@ -27,7 +27,8 @@ def preset_metadata(model, dataset, sampler, recipe, val_metrics, test_metrics, 
         dataset: the data set it was trained on (a name of `das_keras.data.catalog`).
         sampler: its sampler's registered name.
         recipe: dict, how it was trained (stored under "recipe").
-        val_metrics, test_metrics: `evaluate_run` results on the validation and test splits.
+        val_metrics, test_metrics: metrics of the validation and test splits
+            (`das_keras.evaluation.classification_metrics`, as `evaluate_run` gives them).
         **fields: other keys ("name", "description", "seed", ...), added as given.
 
     Returns:
@@ -103,17 +104,24 @@ def save_run_as_preset(
         "num_frames": config["num_frames"],
         "frame_size": config["frame_size"],
     }
+    # one pass over each split; the prior correction is applied to those probabilities, as the
+    # saved PriorCorrection layer applies it
+    predictions = {
+        split: predict_split(model, dataset, split, config["batch_size"], **options)
+        for split in ("val", "test")
+    }
+    weights = None
     if prior_correction and config.get("class_weighting"):
         weights = catalog.class_weights(dataset, config["size"], data_dir)
-        if weights:
-            uncorrected = evaluate_run(model, dataset, "test", config["batch_size"], **options)
-            fields["test_metrics_uncorrected"] = _rounded(uncorrected)
-            fields["prior_correction"] = [round(weights[c], 6) for c in sorted(weights)]
-            model = with_prior_correction(model, weights)
-    val, test = (
-        _rounded(evaluate_run(model, dataset, split, config["batch_size"], **options))
-        for split in ("val", "test")
-    )
+    if weights:
+        fields["test_metrics_uncorrected"] = _metrics(*predictions["test"])
+        fields["prior_correction"] = [round(weights[c], 6) for c in sorted(weights)]
+        model = calibration.with_prior_correction(model, weights)
+        predictions = {
+            split: (labels, calibration.prior_correction(probabilities, weights))
+            for split, (labels, probabilities) in predictions.items()
+        }
+    val, test = (_metrics(*predictions[split]) for split in ("val", "test"))
     name = name or os.path.basename(os.path.normpath(directory))
     recipe = {
         **config,
@@ -131,9 +139,8 @@ def save_run_as_preset(
     return zoo.save(model, directory, metadata)
 
 
-def _rounded(metrics):
+def _metrics(labels, probabilities):
     return {
         key: round(value, 6) if isinstance(value, float) else value
-        for key, value in metrics.items()
-        if key not in ("dataset", "split")
+        for key, value in classification_metrics(labels, probabilities).items()
     }
