@@ -32,11 +32,10 @@ import sys
 import keras
 import numpy as np
 
-from benchmarks import common, measure
+from benchmarks import common, frontier, measure
 from benchmarks.compare import run_one
 from benchmarks.train_zoo import preset_folder
 from das_keras.data import catalog, medmnist3d_info
-from das_keras.models import build_classifier
 from das_keras.runs import load_model, save_run_as_preset
 from das_keras.zoo import maintenance
 
@@ -109,13 +108,10 @@ def over_seeds(results, released):
 def cost_fields(preset_model, dataset, rounds, batch):
     """FLOPs by part of the preset and of the full model, and the throughput ratio to it."""
     shape = tuple(preset_model.input_shape[1:])
-    image_size = overrides_of(dataset).get("image_size")
-    full = build_classifier(
-        shape,
-        preset_model.output_shape[-1],
-        "full",
-        **common.BACKBONES["ours"],
-        **({"image_size": (image_size, image_size)} if image_size else {}),
+    # the full model of the same recipe (the 64^3 one sees 32 x 32 slices too), as frontier.py
+    # builds its rows
+    full, _ = frontier.build_model(
+        "full", "all", shape, preset_model.output_shape[-1], "ours", overrides_of(dataset)
     )
     models = {"preset": preset_model, "full": full}
     for model in models.values():
