@@ -56,6 +56,18 @@ def comparison_rows(summary, dataset, backbone):
     return rows
 
 
+def reference_key(entries):
+    """The full-sequence row that the ratios are to: the trained full model whose input settings
+    (the tag after "@", e.g. "px32" for slices resized to 32 x 32) most rows share, so that a
+    64^3 set run at 32 x 32 is compared with the full model that saw the same slices; the
+    untrained plain full model (cost only) where no full model ran."""
+    fulls = [label for label, k in entries if common.method_of(label) == FULL]
+    if not fulls:
+        return (FULL, "all")
+    tags = [label.partition("@")[2] for label, _ in entries if common.method_of(label) != FULL]
+    return (max(sorted(fulls), key=lambda label: tags.count(label.partition("@")[2])), "all")
+
+
 def build_model(label, k, shape, num_classes, backbone, overrides=None):
     """(model, FLOPs model) of one row: the FLOPs model is the one `flops_per_volume` counts
     (the 3D CNN behind a `FullSequence`, so that it has a sampler layer), else None."""
@@ -94,7 +106,8 @@ def measure_dataset(summary, dataset, backbone, timing):
             label,
         )
 
-    keys = [(FULL, "all"), *sorted((key for key in entries if key != (FULL, "all")), key=order)]
+    reference = reference_key(entries)
+    keys = [reference, *sorted((key for key in entries if key != reference), key=order)]
     models, flops_models = {}, {}
     for label, k in keys:
         overrides = entries.get((label, k), {}).get("overrides")
@@ -107,7 +120,7 @@ def measure_dataset(summary, dataset, backbone, timing):
     rows = []
     for key in keys:
         cost = measure.cost_of(models[key], flops_models[key])
-        full_flops = full_flops or cost["flops"]["total"]  # the full model is measured first
+        full_flops = full_flops or cost["flops"]["total"]  # the reference is measured first
         row = {
             "label": key[0],
             "sampler": common.method_of(key[0]),
@@ -117,7 +130,7 @@ def measure_dataset(summary, dataset, backbone, timing):
             "in_comparison": key in entries,
             **cost,
             "flops_ratio_to_full": cost["flops"]["total"] / full_flops,
-            **measure.ratio_fields(speeds, key, (FULL, "all")),
+            **measure.ratio_fields(speeds, key, reference),
         }
         entry = entries.get(key)
         if entry:
@@ -136,7 +149,12 @@ def measure_dataset(summary, dataset, backbone, timing):
                 }
             )
         rows.append(row)
-    return {"input_shape": list(shape), "num_classes": num_classes, "rows": rows}
+    return {
+        "input_shape": list(shape),
+        "num_classes": num_classes,
+        "reference": reference[0],
+        "rows": rows,
+    }
 
 
 def references(dataset):
@@ -203,10 +221,11 @@ def markdown(reports):
         "frontier_<set>.json, with the machine and its load). Test AUC and official ACC "
         "(positive-class probability >= 0.5): mean ± std over the seeds of "
         "docs/results/comparison.json. FLOPs per volume: TensorFlow's graph profiler, millions. "
-        "Throughput ratio: CPU volumes / s over the full-sequence model's, measured in one "
-        "process, interleaved, on a shared machine whose load average the JSON gives (read the "
-        "ratios rather than absolute figures). Seeds: how many the mean is over. Figures: "
-        "frontier_<set>.png.",
+        "Throughput ratio: CPU volumes / s over the full-sequence model's (the trained one with "
+        "the same input settings, e.g. slices resized to 32 x 32, where it ran: each set's "
+        "`reference` in its JSON), measured in one process, interleaved, on a shared machine "
+        "whose load average the JSON gives (read the ratios rather than absolute figures). "
+        "Seeds: how many the mean is over. Figures: frontier_<set>.png.",
         "",
         "| data set | sampler | options | k | seeds | test AUC | official ACC | MFLOPs | "
         "throughput ratio |",

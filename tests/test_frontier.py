@@ -25,6 +25,15 @@ def test_input_of_a_size64_key():
     assert frontier.input_of("vessel") == ((28, 28, 28, 1), 2)
 
 
+def test_reference_is_the_trained_full_model_with_the_rows_input_settings():
+    entries = {("das+ctx1_pos@px32", "0.25"): {}, ("center@px32", "0.25"): {}}
+    assert frontier.reference_key(entries) == ("full", "all")  # none trained: the plain one
+    entries[("full@px32", "all")] = {}
+    assert frontier.reference_key(entries) == ("full@px32", "all")
+    entries[("full", "all")] = {}
+    assert frontier.reference_key(entries) == ("full@px32", "all")  # the tag most rows share
+
+
 @pytest.mark.slow
 def test_frontier_writes_figure_json_and_table(tmp_path):
     summary = {
