@@ -137,9 +137,13 @@ def register(subparsers):
     )
     parser.add_argument(
         "--prior-correction",
-        action="store_true",
+        nargs="?",
+        const="on",
+        default=None,
+        choices=["on", "auto"],
         help="with --save-preset: the preset's outputs undo the class weights' prior shift, so "
-        "that thresholding them (MedMNIST's ACC) is meaningful (das_keras.calibration)",
+        "that thresholding them (MedMNIST's ACC) is meaningful (das_keras.calibration); "
+        "`--prior-correction auto` does so only where it raises the validation ACC",
     )
     parser.set_defaults(func=run)
 
@@ -188,7 +192,7 @@ def run(args):
             args.output,
             args.save_preset,
             data_dir=args.data_dir,
-            prior_correction=args.prior_correction,
+            prior_correction={None: False, "on": True, "auto": "auto"}[args.prior_correction],
         )
         print(f"preset written to {args.save_preset}; test {metadata['test_metrics']}")
     return 0

@@ -83,8 +83,10 @@ def save_run_as_preset(
         name: preset name; default the folder's name.
         description: one line for the zoo table.
         data_dir: data folder of the run's data set.
-        prior_correction: undo the class weights' prior shift in the saved outputs (above);
-            ignored for a run trained without class weights.
+        prior_correction: True to undo the class weights' prior shift in the saved outputs
+            (above); "auto" to undo it only where that raises the *validation* ACC (the choice
+            and both validation ACCs are stored as "prior_correction_choice"; the test split
+            plays no part); ignored for a run trained without class weights.
         **fields: extra metadata keys (e.g. the recipe's metrics over seeds, cost figures).
 
     Returns:
@@ -93,6 +95,10 @@ def save_run_as_preset(
     Example:
         >>> save_run_as_preset("runs/vessel", "zoo/das_vessel", data_dir="data")  # doctest: +SKIP
     """
+    if prior_correction not in (False, True, "auto"):
+        raise ValueError(
+            f"`prior_correction` must be True, False or 'auto'; received {prior_correction!r}."
+        )
     config = read_config(run_dir)
     if not config:
         raise FileNotFoundError(f"`run_dir`: no {CONFIG_NAME} in {run_dir}.")
@@ -113,6 +119,9 @@ def save_run_as_preset(
     weights = None
     if prior_correction and config.get("class_weighting"):
         weights = catalog.class_weights(dataset, config["size"], data_dir)
+    if weights and prior_correction == "auto":
+        fields["prior_correction_choice"] = _choose_on_validation(predictions["val"], weights)
+        weights = weights if fields["prior_correction_choice"]["applied"] else None
     if weights:
         fields["test_metrics_uncorrected"] = _metrics(*predictions["test"])
         fields["prior_correction"] = [round(weights[c], 6) for c in sorted(weights)]
@@ -137,6 +146,19 @@ def save_run_as_preset(
         fields["description"] = description
     metadata = preset_metadata(model, dataset, config["sampler"], recipe, val, test, **fields)
     return zoo.save(model, directory, metadata)
+
+
+def _choose_on_validation(val_predictions, weights):
+    """Whether the prior correction raises the validation ACC (ties: left as trained)."""
+    labels, probabilities = val_predictions
+    raw = _metrics(labels, probabilities)["accuracy"]
+    corrected = _metrics(labels, calibration.prior_correction(probabilities, weights))["accuracy"]
+    return {
+        "rule": "applied where it raises the validation ACC",
+        "applied": bool(corrected > raw),
+        "val_accuracy_uncorrected": raw,
+        "val_accuracy_corrected": corrected,
+    }
 
 
 def _metrics(labels, probabilities):

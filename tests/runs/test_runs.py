@@ -95,6 +95,31 @@ def test_a_preset_saved_with_prior_correction_undoes_the_class_weights(
     assert p_preset[:, 1].mean() < p_raw[:, 1].mean()  # toward the prior: class 1 is rare
 
 
+def test_auto_prior_correction_is_chosen_on_the_validation_acc(tiny_data, tmp_path, monkeypatch):
+    from das_keras import calibration, zoo
+    from das_keras.data import catalog
+    from das_keras.evaluation import official_accuracy
+    from das_keras.runs import load_model, predict_split, save_run_as_preset, train_run
+
+    run = tmp_path / "run"
+    train_run(run, sampler="uniform", k=4, epochs=1, batch_size=8, verbose=0)
+    labels, raw = predict_split(load_model(run), "synthetic", "val", 8)
+    for weights in ({0: 0.6, 1: 3.0}, {0: 3.0, 1: 0.6}):  # the two directions of the shift
+        monkeypatch.setattr(catalog, "class_weights", lambda *args, w=weights, **kw: w)
+        preset = tmp_path / f"preset_{weights[0]}"
+        metadata = save_run_as_preset(run, preset, prior_correction="auto")
+        choice = metadata["prior_correction_choice"]
+        corrected = official_accuracy(labels, calibration.prior_correction(raw, weights))
+        assert choice["val_accuracy_uncorrected"] == pytest.approx(official_accuracy(labels, raw))
+        assert choice["val_accuracy_corrected"] == pytest.approx(corrected)
+        assert choice["applied"] == (corrected > official_accuracy(labels, raw))
+        assert ("prior_correction" in metadata) == choice["applied"]
+        has_layer = any("prior_correction" in layer.name for layer in zoo.load(preset).layers)
+        assert has_layer == choice["applied"]
+    with pytest.raises(ValueError, match="`prior_correction` must be True, False or 'auto'"):
+        save_run_as_preset(run, tmp_path / "bad", prior_correction="yes")
+
+
 def test_the_zoo_das_recipe_through_the_cli(tiny_data, tmp_path, monkeypatch, capsys):
     from das_keras import cli, zoo
     from das_keras.data import catalog
