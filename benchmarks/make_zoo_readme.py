@@ -52,11 +52,11 @@ file is written by `benchmarks/make_zoo_readme.py`. Selection never looks at the
   slice + 1D conv, DAS with one context slice on each side and the learned position term
   (option set `ctx1_pos`), 12 epochs, Adam 1e-3 with a cosine schedule, class-weighted loss, the
   epoch with the lowest validation loss; of the recipe's 3 seeds, the one with the highest
-  validation AUC is released. On the binary MedMNIST3D sets their outputs undo the class
-  weights' prior shift (a `PriorCorrection` layer), so the official ACC (argmax; MedMNIST's
-  Evaluator thresholds the positive class at 0.5) is meaningful; `test_metrics_uncorrected` in the
-  metadata has the other decision rule (the POCUS presets keep the class-weighted outputs: there
-  the correction lowered the ACC). "Recipe AUC" is the mean and std over the 3 seeds; FLOPs
+  validation AUC is released. Where it raises that seed's validation ACC, its outputs undo the
+  class weights' prior shift (a `PriorCorrection` layer), so the official ACC (argmax; MedMNIST's
+  Evaluator thresholds the positive class at 0.5) is meaningful; `prior_correction_choice` in the
+  metadata holds both validation ACCs, and `test_metrics_uncorrected` the test metrics of the
+  other decision rule. "Recipe AUC" is the mean and std over the 3 seeds; FLOPs
   per volume and the CPU throughput ratio to the full model of the same input (measured side by
   side in one process) are in each metadata's `cost`.
 - **Full presets and `das_synthetic`**: `benchmarks/train_zoo.py`, the seed-0 run of the
